@@ -1,0 +1,235 @@
+//===- CpuABI.cpp - Model library ABI for the CPU target ------------------===//
+//
+// Connects generated code to runtime/include/lathe/model_abi.h: kernels and
+// entry functions get the uniform exported signatures, dispatch.launch calls
+// the runtime's dispatch callback, and the metadata string describes it all.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/cpu/CpuCodegen.h"
+
+#include "dialects/dispatch/DispatchOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace lathe::cpu {
+#define GEN_PASS_DEF_PREPARECPUABI
+#define GEN_PASS_DEF_EMITCPUABI
+#include "codegen/cpu/CpuPasses.h.inc"
+} // namespace lathe::cpu
+
+using namespace mlir;
+
+namespace {
+
+constexpr llvm::StringLiteral kMetadataAttr = "lathe.metadata";
+constexpr llvm::StringLiteral kKernelsAttr = "lathe.kernels";
+constexpr llvm::StringLiteral kEntriesAttr = "lathe.entries";
+
+/// Metadata names may not contain whitespace.
+std::string metadataName(StringRef name) {
+  std::string out = name.str();
+  for (char &c : out)
+    if (isspace(static_cast<unsigned char>(c)))
+      c = '_';
+  return out.empty() ? "_" : out;
+}
+
+void printDims(llvm::raw_ostream &os, MemRefType type) {
+  if (type.getRank() == 0) {
+    os << "scalar";
+    return;
+  }
+  llvm::interleave(type.getShape(), os, ",");
+}
+
+struct PrepareCpuABIPass
+    : lathe::cpu::impl::PrepareCpuABIBase<PrepareCpuABIPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    std::string metadata;
+    llvm::raw_string_ostream os(metadata);
+    os << "lathe-artifact 1\ntarget cpu\n";
+
+    SmallVector<Attribute> kernelNames;
+    llvm::StringMap<int64_t> kernelIndex;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (!func->hasAttr(lathe::dispatch::kKernelAttrName))
+        continue;
+      unsigned bindings = func.getNumArguments();
+      kernelIndex[func.getName()] = kernelNames.size();
+      os << "kernel " << kernelNames.size() << " lathe_kernel_" << func.getName()
+         << " " << bindings << "\n";
+      kernelNames.push_back(StringAttr::get(ctx, func.getName()));
+      Location loc = func.getLoc();
+      if (failed(func.insertArgument(bindings, IndexType::get(ctx), {}, loc)))
+        return signalPassFailure();
+      Value wg = func.getArgument(bindings);
+      func.walk([&](lathe::dispatch::WorkgroupIdOp op) {
+        op.replaceAllUsesWith(wg);
+        op.erase();
+      });
+    }
+
+    SmallVector<Attribute> entryNames;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (!func->hasAttr("lathe.entry"))
+        continue;
+      auto inNames = func->getAttrOfType<ArrayAttr>("lathe.input_names");
+      auto inDtypes = func->getAttrOfType<ArrayAttr>("lathe.input_dtypes");
+      auto outNames = func->getAttrOfType<ArrayAttr>("lathe.output_names");
+      auto outDtypes = func->getAttrOfType<ArrayAttr>("lathe.output_dtypes");
+      if (!inNames || !inDtypes || !outNames || !outDtypes ||
+          inNames.size() + outNames.size() != func.getNumArguments() ||
+          func.getNumResults() != 0) {
+        func.emitOpError("entry signature does not match its names (expected "
+                         "results passed as trailing buffers)");
+        return signalPassFailure();
+      }
+      os << "entry " << metadataName(func.getName()) << " lathe_entry_"
+         << func.getName() << " " << inNames.size() << " " << outNames.size()
+         << "\n";
+      for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+        bool isInput = i < inNames.size();
+        unsigned k = isInput ? i : i - inNames.size();
+        auto type = dyn_cast<MemRefType>(func.getArgumentTypes()[i]);
+        if (!type || !type.hasStaticShape()) {
+          func.emitOpError("entry argument #") << i << " is not a static buffer";
+          return signalPassFailure();
+        }
+        os << (isInput ? "input " : "output ")
+           << metadataName(cast<StringAttr>((isInput ? inNames : outNames)[k]).getValue())
+           << " " << cast<StringAttr>((isInput ? inDtypes : outDtypes)[k]).getValue()
+           << " ";
+        printDims(os, type);
+        os << "\n";
+      }
+      entryNames.push_back(StringAttr::get(ctx, func.getName()));
+      auto ptrType = LLVM::LLVMPointerType::get(ctx);
+      unsigned hostIndex = func.getNumArguments();
+      if (failed(func.insertArgument(hostIndex, ptrType, {}, func.getLoc())))
+        return signalPassFailure();
+      Value host = func.getArgument(hostIndex);
+      SmallVector<lathe::dispatch::LaunchOp> launches;
+      func.walk([&](lathe::dispatch::LaunchOp op) { launches.push_back(op); });
+      for (auto launch : launches)
+        lowerLaunch(launch, host, kernelIndex.lookup(launch.getKernel()));
+    }
+    os << "end\n";
+    module->setAttr(kMetadataAttr, StringAttr::get(ctx, metadata));
+    module->setAttr(kKernelsAttr, ArrayAttr::get(ctx, kernelNames));
+    module->setAttr(kEntriesAttr, ArrayAttr::get(ctx, entryNames));
+  }
+
+  /// dispatch.launch -> bindings table + host->dispatch(ctx, k, table, n).
+  void lowerLaunch(lathe::dispatch::LaunchOp launch, Value host, int64_t kernel) {
+    OpBuilder b(launch);
+    Location loc = launch.getLoc();
+    MLIRContext *ctx = b.getContext();
+    auto ptrType = LLVM::LLVMPointerType::get(ctx);
+    auto i64 = b.getI64Type();
+    auto i32 = b.getI32Type();
+    auto constant = [&](int64_t v) {
+      return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
+    };
+    unsigned count = launch.getBindings().size();
+    Value table = LLVM::ZeroOp::create(b, loc, ptrType);
+    if (count) {
+      table = LLVM::AllocaOp::create(b, loc, ptrType, ptrType, constant(count));
+      for (auto [i, binding] : llvm::enumerate(launch.getBindings())) {
+        Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, binding);
+        Value asInt = arith::IndexCastOp::create(b, loc, i64, address);
+        Value pointer = LLVM::IntToPtrOp::create(b, loc, ptrType, asInt);
+        Value slot = LLVM::GEPOp::create(b, loc, ptrType, ptrType, table,
+                                         ArrayRef<LLVM::GEPArg>{(int32_t)i});
+        LLVM::StoreOp::create(b, loc, pointer, slot);
+      }
+    }
+    Value context = LLVM::LoadOp::create(b, loc, ptrType, host);
+    Value fnSlot = LLVM::GEPOp::create(b, loc, ptrType, ptrType, host,
+                                       ArrayRef<LLVM::GEPArg>{1});
+    Value fn = LLVM::LoadOp::create(b, loc, ptrType, fnSlot);
+    auto fnType = LLVM::LLVMFunctionType::get(i32, {ptrType, i64, ptrType, i64});
+    LLVM::CallOp::create(b, loc, fnType,
+                         ValueRange{fn, context, constant(kernel), table,
+                                    constant(launch.getWorkgroupCount())});
+    launch.erase();
+  }
+};
+
+struct EmitCpuABIPass : lathe::cpu::impl::EmitCpuABIBase<EmitCpuABIPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto metadata = module->getAttrOfType<StringAttr>(kMetadataAttr);
+    auto kernels = module->getAttrOfType<ArrayAttr>(kKernelsAttr);
+    auto entries = module->getAttrOfType<ArrayAttr>(kEntriesAttr);
+    if (!metadata || !kernels || !entries) {
+      module.emitError("run lathe-cpu-prepare-abi first");
+      return signalPassFailure();
+    }
+    OpBuilder b(&getContext());
+    b.setInsertionPointToEnd(module.getBody());
+    Location loc = module.getLoc();
+    auto ptrType = LLVM::LLVMPointerType::get(&getContext());
+    auto i64 = b.getI64Type();
+    auto i32 = b.getI32Type();
+
+    // Kernel and entry wrappers: load the pointer table, call the body.
+    auto wrap = [&](StringRef inner, StringRef exported, bool isEntry) -> LogicalResult {
+      auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>(inner);
+      if (!callee)
+        return module.emitError("missing lowered function ") << inner;
+      callee.setLinkage(LLVM::Linkage::Internal);
+      auto params = callee.getFunctionType().getParams();
+      unsigned pointers = params.size() - 1; // the last is wg id / host
+      auto type = LLVM::LLVMFunctionType::get(
+          isEntry ? (Type)i32 : LLVM::LLVMVoidType::get(&getContext()),
+          {ptrType, isEntry ? (Type)ptrType : (Type)i64});
+      b.setInsertionPointToEnd(module.getBody());
+      auto wrapper = LLVM::LLVMFuncOp::create(b, loc, exported, type);
+      Block *block = wrapper.addEntryBlock(b);
+      b.setInsertionPointToStart(block);
+      SmallVector<Value> args;
+      for (unsigned i = 0; i < pointers; ++i) {
+        if (!isa<LLVM::LLVMPointerType>(params[i]))
+          return callee.emitError("expected bare-pointer buffer arguments");
+        Value slot = LLVM::GEPOp::create(b, loc, ptrType, ptrType, block->getArgument(0),
+                                         ArrayRef<LLVM::GEPArg>{(int32_t)i});
+        args.push_back(LLVM::LoadOp::create(b, loc, ptrType, slot));
+      }
+      args.push_back(block->getArgument(1));
+      LLVM::CallOp::create(b, loc, callee, args);
+      if (isEntry)
+        LLVM::ReturnOp::create(b, loc, ValueRange{LLVM::ConstantOp::create(
+                                          b, loc, i32, b.getI32IntegerAttr(0))});
+      else
+        LLVM::ReturnOp::create(b, loc, ValueRange{});
+      return success();
+    };
+    for (Attribute k : kernels) {
+      StringRef name = cast<StringAttr>(k).getValue();
+      if (failed(wrap(name, ("lathe_kernel_" + name).str(), false)))
+        return signalPassFailure();
+    }
+    for (Attribute e : entries) {
+      StringRef name = cast<StringAttr>(e).getValue();
+      if (failed(wrap(name, ("lathe_entry_" + name).str(), true)))
+        return signalPassFailure();
+    }
+    (void)i64;
+
+    std::string text = metadata.getValue().str();
+    text.push_back('\0');
+    b.setInsertionPointToEnd(module.getBody());
+    auto arrayType = LLVM::LLVMArrayType::get(b.getI8Type(), text.size());
+    LLVM::GlobalOp::create(b, loc, arrayType, /*isConstant=*/true,
+                           LLVM::Linkage::External, "lathe_artifact_metadata",
+                           b.getStringAttr(text));
+    module->removeAttr(kMetadataAttr);
+    module->removeAttr(kKernelsAttr);
+    module->removeAttr(kEntriesAttr);
+  }
+};
+
+} // namespace

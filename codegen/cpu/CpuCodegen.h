@@ -1,0 +1,54 @@
+//===- CpuCodegen.h - CPU code generation -----------------------*- C++ -*-===//
+#ifndef LATHE_CODEGEN_CPU_CPUCODEGEN_H
+#define LATHE_CODEGEN_CPU_CPUCODEGEN_H
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <string>
+
+namespace lathe::cpu {
+
+#define GEN_PASS_DECL
+#include "codegen/cpu/CpuPasses.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "codegen/cpu/CpuPasses.h.inc"
+
+inline void registerCpuCodegenPasses() { registerLatheCpuPasses(); }
+
+/// Options of the compile pipeline that affect code generation.
+struct CompileOptions {
+  /// Workgroups to aim for per dispatch.
+  int64_t workgroupTarget = 16;
+  /// LLVM CPU name; empty means the host CPU.
+  std::string cpu;
+};
+
+/// Phases of the pipeline, in order; each adds its passes to `pm`.
+void buildGraphOptimizationPipeline(mlir::OpPassManager &pm);
+void buildDispatchPipeline(mlir::OpPassManager &pm, const CompileOptions &options);
+void buildCpuLoweringPipeline(mlir::OpPassManager &pm);
+
+/// Marks the f32 matmuls of kernels that the register-tiled recipe handles
+/// and applies it; the rest keep their scalar loops.
+mlir::LogicalResult applyMatmulRecipe(mlir::ModuleOp module);
+
+/// Translates an LLVM-dialect module to LLVM IR optimized at -O3 for the
+/// target CPU. Writes the IR text to `irText` when non-null, and the object
+/// file to `objectPath` when non-empty.
+mlir::LogicalResult emitObject(mlir::ModuleOp module, const CompileOptions &options,
+                               llvm::StringRef objectPath, std::string *irText);
+
+/// Links an object file into the model shared library at `outputPath`.
+mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
+                                      llvm::StringRef outputPath,
+                                      std::string &error);
+
+} // namespace lathe::cpu
+
+#endif // LATHE_CODEGEN_CPU_CPUCODEGEN_H
