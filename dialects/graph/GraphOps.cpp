@@ -1,0 +1,281 @@
+//===- GraphOps.cpp - Lathe graph dialect ops -----------------------------===//
+
+#include "dialects/graph/GraphOps.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace lathe::graph;
+
+//===----------------------------------------------------------------------===//
+// Shape helpers shared by the verifiers
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// `shape` as `[2, ?, 64]`, for diagnostics.
+std::string formatShape(ArrayRef<int64_t> shape) {
+  SmallString<32> text;
+  llvm::raw_svector_ostream os(text);
+  os << '[';
+  llvm::interleaveComma(shape, os, [&](int64_t dim) {
+    if (ShapedType::isDynamic(dim))
+      os << '?';
+    else
+      os << dim;
+  });
+  os << ']';
+  return std::string(text);
+}
+
+/// A dynamic size is compatible with any size.
+bool dimsCompatible(int64_t lhs, int64_t rhs) {
+  return ShapedType::isDynamic(lhs) || ShapedType::isDynamic(rhs) || lhs == rhs;
+}
+
+/// Checks the normalization axis of `rms_norm` / `layer_norm` against the
+/// rank of `x`. `emitError` is called only on failure.
+LogicalResult verifyNormAxis(function_ref<InFlightDiagnostic()> emitError,
+                             int64_t axis, int64_t rank) {
+  if (axis < 0 || axis >= rank)
+    return emitError() << "axis " << axis
+                       << " is out of range for an input of rank " << rank
+                       << "; expected 0 <= axis < rank";
+  return success();
+}
+
+/// Checks that a per-channel operand (`scale`, `bias`) of a normalization has
+/// the normalized shape `x.shape[axis:]` and the element type of `x`.
+LogicalResult verifyNormParameter(Operation *op, StringRef name,
+                                  RankedTensorType xType, int64_t axis,
+                                  Value parameter) {
+  auto type = cast<RankedTensorType>(parameter.getType());
+  ArrayRef<int64_t> normalized = xType.getShape().drop_front(axis);
+  if (failed(verifyCompatibleShape(type.getShape(), normalized)))
+    return op->emitOpError()
+           << name << " shape " << formatShape(type.getShape())
+           << " must equal the normalized shape x.shape[" << axis
+           << ":] = " << formatShape(normalized);
+  if (type.getElementType() != xType.getElementType())
+    return op->emitOpError()
+           << name << " element type " << type.getElementType()
+           << " must match the element type of x (" << xType.getElementType()
+           << ")";
+  return success();
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// RmsNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+RmsNormOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                            Adaptor adaptor,
+                            SmallVectorImpl<Type> &inferredReturnTypes) {
+  inferredReturnTypes.push_back(adaptor.getX().getType());
+  return success();
+}
+
+LogicalResult RmsNormOp::verify() {
+  RankedTensorType xType = getX().getType();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (failed(
+          verifyNormAxis([&] { return emitOpError(); }, axis, xType.getRank())))
+    return failure();
+  return verifyNormParameter(*this, "scale", xType, axis, getScale());
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+LayerNormOp::inferReturnTypes(MLIRContext *context,
+                              std::optional<Location> location, Adaptor adaptor,
+                              SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+  if (!xType)
+    return emitOptionalError(location, "expects x to be a ranked tensor");
+  // The parser infers types before it moves the attribute dictionary into
+  // the op's properties, so look in both.
+  IntegerAttr axisAttr = adaptor.getAxisAttr();
+  if (!axisAttr && adaptor.getAttributes())
+    axisAttr = dyn_cast_or_null<IntegerAttr>(adaptor.getAttributes().get(
+        getAxisAttrName(OperationName(getOperationName(), context))));
+  if (!axisAttr)
+    return emitOptionalError(location, "requires attribute 'axis'");
+  int64_t axis = axisAttr.getInt();
+  // Parsing infers types before the verifier runs, so check here what the
+  // inference relies on.
+  auto emitError = [&] {
+    return location ? mlir::emitError(*location) : InFlightDiagnostic();
+  };
+  if (failed(verifyNormAxis(emitError, axis, xType.getRank())))
+    return failure();
+  // Statistics keep the reduced dimensions as ones, like ONNX's Mean and
+  // InvStdDev outputs.
+  SmallVector<int64_t> statsShape(xType.getShape().take_front(axis));
+  statsShape.append(xType.getRank() - axis, 1);
+  auto statsType = RankedTensorType::get(statsShape, Float32Type::get(context));
+  inferredReturnTypes.append({xType, statsType, statsType});
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  RankedTensorType xType = getX().getType();
+  int64_t axis = static_cast<int64_t>(getAxis());
+  if (failed(
+          verifyNormAxis([&] { return emitOpError(); }, axis, xType.getRank())))
+    return failure();
+  if (failed(verifyNormParameter(*this, "scale", xType, axis, getScale())))
+    return failure();
+  if (Value bias = getBias())
+    return verifyNormParameter(*this, "bias", xType, axis, bias);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+RopeOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                         Adaptor adaptor,
+                         SmallVectorImpl<Type> &inferredReturnTypes) {
+  inferredReturnTypes.push_back(adaptor.getX().getType());
+  return success();
+}
+
+LogicalResult RopeOp::verify() {
+  RankedTensorType xType = getX().getType();
+  RankedTensorType cosType = getCos().getType();
+  if (cosType != getSin().getType())
+    return emitOpError() << "cos and sin must have the same type, got "
+                         << cosType << " and " << getSin().getType();
+  if (cosType.getElementType() != xType.getElementType())
+    return emitOpError() << "cos/sin element type " << cosType.getElementType()
+                         << " must match the element type of x ("
+                         << xType.getElementType() << ")";
+
+  // x: [B, H, S, D]; cos, sin: [B or 1, S, R/2].
+  ArrayRef<int64_t> x = xType.getShape();
+  ArrayRef<int64_t> table = cosType.getShape();
+  if (table[0] != 1 && !dimsCompatible(table[0], x[0]))
+    return emitOpError() << "cos/sin shape " << formatShape(table)
+                         << " must have batch dimension 1 or the batch size "
+                            "of x "
+                         << formatShape(x);
+  if (!dimsCompatible(table[1], x[2]))
+    return emitOpError() << "cos/sin shape " << formatShape(table)
+                         << " must have the sequence length of x "
+                         << formatShape(x) << " (dimension 2)";
+  if (!ShapedType::isDynamic(table[2]) && !ShapedType::isDynamic(x[3]) &&
+      2 * table[2] > x[3])
+    return emitOpError() << "rotary dimension " << 2 * table[2]
+                         << " (twice the last dimension of cos/sin) exceeds "
+                            "the head size "
+                         << x[3];
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> location,
+                              Adaptor adaptor,
+                              SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto qType = dyn_cast<RankedTensorType>(adaptor.getQ().getType());
+  auto vType = dyn_cast<RankedTensorType>(adaptor.getV().getType());
+  if (!qType || !vType || qType.getRank() != 4 || vType.getRank() != 4)
+    return emitOptionalError(location, "expects q and v to be rank-4 tensors");
+  // [B, Hq, S, Dv]
+  ArrayRef<int64_t> q = qType.getShape();
+  inferredReturnTypes.push_back(RankedTensorType::get(
+      {q[0], q[1], q[2], vType.getDimSize(3)}, qType.getElementType()));
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType qType = getQ().getType();
+  RankedTensorType kType = getK().getType();
+  RankedTensorType vType = getV().getType();
+  Type elementType = qType.getElementType();
+  if (kType.getElementType() != elementType ||
+      vType.getElementType() != elementType)
+    return emitOpError() << "k and v element types (" << kType.getElementType()
+                         << ", " << vType.getElementType()
+                         << ") must match the element type of q ("
+                         << elementType << ")";
+
+  // q: [B, Hq, S, D], k: [B, Hkv, L, D], v: [B, Hkv, L, Dv].
+  ArrayRef<int64_t> q = qType.getShape();
+  ArrayRef<int64_t> k = kType.getShape();
+  ArrayRef<int64_t> v = vType.getShape();
+  auto shapes = [&] {
+    return "(q " + formatShape(q) + ", k " + formatShape(k) + ", v " +
+           formatShape(v) + ")";
+  };
+  if (!dimsCompatible(q[0], k[0]) || !dimsCompatible(q[0], v[0]) ||
+      !dimsCompatible(k[0], v[0]))
+    return emitOpError() << "q, k and v must have the same batch size "
+                         << shapes();
+  if (!dimsCompatible(k[1], v[1]))
+    return emitOpError() << "k and v must have the same number of heads "
+                         << shapes();
+  if (!dimsCompatible(k[2], v[2]))
+    return emitOpError() << "k and v must have the same sequence length "
+                         << shapes();
+  if (!dimsCompatible(q[3], k[3]))
+    return emitOpError() << "q and k must have the same head size " << shapes();
+  int64_t kvHeads = ShapedType::isDynamic(k[1]) ? v[1] : k[1];
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(kvHeads) &&
+      (kvHeads == 0 || q[1] % kvHeads != 0))
+    return emitOpError() << "number of query heads (" << q[1]
+                         << ") must be a multiple of the number of key/value "
+                            "heads ("
+                         << kvHeads << ")";
+
+  if (Value mask = getMask()) {
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    Type maskElementType = maskType.getElementType();
+    if (!maskElementType.isInteger(1) && maskElementType != elementType)
+      return emitOpError() << "float mask element type " << maskElementType
+                           << " must match the element type of q ("
+                           << elementType << ")";
+    int64_t keyLength = ShapedType::isDynamic(k[2]) ? v[2] : k[2];
+    SmallVector<int64_t> scoresShape = {q[0], q[1], q[2], keyLength};
+    for (auto [dim, maskDim, scoresDim] :
+         llvm::enumerate(maskType.getShape(), scoresShape)) {
+      if (maskDim == 1 || dimsCompatible(maskDim, scoresDim))
+        continue;
+      return emitOpError() << "mask shape " << formatShape(maskType.getShape())
+                           << " does not broadcast to the scores shape "
+                              "[B, Hq, S, L] = "
+                           << formatShape(scoresShape) << ": dimension " << dim
+                           << " must be 1 or " << scoresDim;
+    }
+  }
+
+  if (std::optional<uint64_t> pastLength = getPastLength()) {
+    if (!getCausal())
+      return emitOpError() << "past_length only applies to causal attention "
+                              "(causal = true)";
+    if (static_cast<int64_t>(*pastLength) < 0)
+      return emitOpError() << "past_length must be >= 0, got "
+                           << static_cast<int64_t>(*pastLength);
+  }
+
+  if (getSoftcap().isNegative())
+    return emitOpError() << "softcap must be >= 0 (0 disables it), got "
+                         << getSoftcap().convertToFloat();
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/graph/GraphOps.cpp.inc"

@@ -1,0 +1,211 @@
+//===- GraphOps.td - Lathe graph dialect ops ---------------*- tablegen -*-===//
+//
+// Model-level ops on ranked float tensors. Every op infers its result types
+// from its operands, so builders and the textual form name operand types only.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LATHE_DIALECTS_GRAPH_GRAPHOPS_TD
+#define LATHE_DIALECTS_GRAPH_GRAPHOPS_TD
+
+include "dialects/graph/GraphDialect.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Graph_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def Graph_FloatTensor3D : TensorRankOf<[AnyFloat], [3]>;
+def Graph_FloatTensor4D : TensorRankOf<[AnyFloat], [4]>;
+def Graph_AttentionMask : TensorRankOf<[I1, AnyFloat], [4]>;
+
+//===----------------------------------------------------------------------===//
+// Normalizations
+//===----------------------------------------------------------------------===//
+
+def Graph_RmsNormOp : Graph_Op<"rms_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Root-mean-square normalization over the trailing dimensions";
+  let description = [{
+    Normalizes `x` over the dimensions `[axis, rank)` by their root mean
+    square and multiplies by `scale`:
+
+    ```
+    y = x / sqrt(mean(x^2 over dims [axis, rank)) + epsilon) * scale
+    ```
+
+    `scale` has the normalized shape `x.shape[axis:]`; the result has the
+    type of `x`. For f16/bf16 inputs (and other floats narrower than 32 bits)
+    the sums are accumulated and the normalization computed in f32. This is
+    ONNX `RMSNormalization` with `stash_type = 1`, and llama.cpp's
+    `rms_norm` followed by `mul` when `axis = rank - 1`.
+
+    Example:
+
+    ```mlir
+    %y = graph.rms_norm %x, %w {axis = 2 : i64, epsilon = 1.0e-05 : f32}
+        : tensor<1x7x4096xf16>, tensor<4096xf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, Graph_FloatTensor:$scale,
+                       I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs Graph_FloatTensor:$y);
+  let assemblyFormat = [{
+    $x `,` $scale attr-dict `:` type($x) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_LayerNormOp : Graph_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Layer normalization over the trailing dimensions";
+  let description = [{
+    Standardizes `x` over the dimensions `[axis, rank)` and applies the
+    affine transform given by `scale` and the optional `bias`:
+
+    ```
+    mean        = mean(x over dims [axis, rank))
+    inv_std_dev = 1 / sqrt(mean((x - mean)^2 over dims [axis, rank)) + epsilon)
+    y           = (x - mean) * inv_std_dev * scale + bias
+    ```
+
+    `scale` and `bias` have the normalized shape `x.shape[axis:]`. Besides
+    `y` (type of `x`), the op returns the statistics `mean` and
+    `inv_std_dev`, shaped `x.shape[:axis]` followed by `rank - axis` ones,
+    with f32 elements. This is ONNX `LayerNormalization` with
+    `stash_type = 1`: statistics and normalization are computed in f32 (f64
+    for f64 inputs) whatever the input type.
+
+    Example:
+
+    ```mlir
+    %y, %mean, %inv_std_dev = graph.layer_norm %x, %scale, %bias
+        {axis = 2 : i64, epsilon = 1.0e-05 : f32}
+        : tensor<2x7x768xf32>, tensor<768xf32>, tensor<768xf32>
+    // %mean, %inv_std_dev : tensor<2x7x1xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor:$x, Graph_FloatTensor:$scale,
+                       Optional<Graph_FloatTensor>:$bias,
+                       I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs Graph_FloatTensor:$y,
+                      RankedTensorOf<[F32]>:$mean,
+                      RankedTensorOf<[F32]>:$inv_std_dev);
+  let assemblyFormat = [{
+    $x `,` $scale (`,` $bias^)? attr-dict `:` type($x) `,` type($scale)
+    (`,` type($bias)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Rotary position embedding
+//===----------------------------------------------------------------------===//
+
+def Graph_RopeOp : Graph_Op<"rope", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Rotary position embedding of the leading channels of each head";
+  let description = [{
+    Rotates channel pairs of `x` (`[B, H, S, D]`) by the angles whose
+    cosines and sines are given per batch, position and pair in `cos` and
+    `sin` (`[B, S, R/2]`, or `[1, S, R/2]` shared by every batch entry). The
+    first `R` channels of each head are rotated (`R` even, `R <= D`);
+    channels `R..D` pass through unchanged. For each pair `(a, b)` and its
+    angle:
+
+    ```
+    out_a = a * cos - b * sin
+    out_b = b * cos + a * sin
+    ```
+
+    With `interleaved = true` the pairs are adjacent channels
+    `(x[2i], x[2i+1])` (llama.cpp's normal mode, GPT-J style); with
+    `interleaved = false` they are `(x[i], x[i + R/2])` ("rotate_half",
+    llama.cpp's NeoX mode). This is ONNX `RotaryEmbedding` on 4-D input with
+    `rotary_embedding_dim = R`, once `position_ids` have gathered the caches.
+    The result has the type of `x`.
+
+    Example:
+
+    ```mlir
+    %y = graph.rope %x, %cos, %sin {interleaved = false}
+        : tensor<1x32x7x128xf16>, tensor<1x7x64xf16>, tensor<1x7x64xf16>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor4D:$x, Graph_FloatTensor3D:$cos,
+                       Graph_FloatTensor3D:$sin, BoolAttr:$interleaved);
+  let results = (outs Graph_FloatTensor4D:$y);
+  let assemblyFormat = [{
+    $x `,` $cos `,` $sin attr-dict `:` type($x) `,` type($cos) `,` type($sin)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Graph_AttentionOp : Graph_Op<"attention", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Scaled dot-product attention with GQA, mask, causality and softcap";
+  let description = [{
+    Multi-head scaled dot-product attention on `q` (`[B, Hq, S, D]`), `k`
+    (`[B, Hkv, L, D]`) and `v` (`[B, Hkv, L, Dv]`), giving `[B, Hq, S, Dv]`
+    with the element type of `q`. `Hq` must be a multiple of `Hkv`: query
+    head `h` reads key/value head `h / (Hq / Hkv)` (grouped-query attention;
+    `Hkv = 1` is multi-query attention).
+
+    ```
+    scores = q . k^T * scale                         // [B, Hq, S, L]
+    scores = softcap * tanh(scores / softcap)        // only if softcap > 0
+    scores = scores + bias
+    y      = softmax(scores over L) . v
+    ```
+
+    `bias` comes from the optional `mask`, which broadcasts to
+    `[B, Hq, S, L]` (rank 4, each dimension 1 or the full size): an `i1`
+    mask keeps keys where it is true and gives `-inf` elsewhere; a float mask
+    (element type of `q`) is added as it is. With `causal = true`, query `i`
+    attends key `j` only if `j <= i + P`, where the past length `P` is the
+    number of keys before this block of queries; other keys get `-inf`. `P`
+    is `past_length` when given, `L - S` otherwise (the queries are the last
+    `S` positions of the key sequence, as in decoding with a KV cache). A
+    query whose every key is masked produces zeros.
+
+    This is ONNX `Attention` (opset 23) on 4-D inputs with the past keys and
+    values already concatenated in front of `k` and `v`: there
+    `past_length` is the length of `past_key`, or 0 without one (so with
+    no cache and `L != S` the mask is aligned top-left).
+
+    `causal` defaults to false and `softcap` to 0 (no softcap). For f16/bf16
+    inputs the dot products and the softmax are computed in f32.
+
+    Example:
+
+    ```mlir
+    %y = graph.attention %q, %k, %v, %mask
+        {scale = 0.0883883461 : f32, causal = true}
+        : tensor<1x32x7x128xf16>, tensor<1x8x19x128xf16>,
+          tensor<1x8x19x128xf16>, tensor<1x1x7x19xi1>
+    // %y : tensor<1x32x7x128xf16>; query i sees keys 0 .. 12 + i.
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor4D:$q, Graph_FloatTensor4D:$k,
+                       Graph_FloatTensor4D:$v,
+                       Optional<Graph_AttentionMask>:$mask,
+                       F32Attr:$scale,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$softcap,
+                       OptionalAttr<I64Attr>:$past_length);
+  let results = (outs Graph_FloatTensor4D:$y);
+  let builders = [
+    // P = L - S for causal attention.
+    OpBuilder<(ins "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v,
+                   "::mlir::Value":$mask, "::mlir::FloatAttr":$scale,
+                   "::mlir::BoolAttr":$causal, "::mlir::FloatAttr":$softcap), [{
+      build($_builder, $_state, q, k, v, mask, scale, causal, softcap,
+            ::mlir::IntegerAttr());
+    }]>
+  ];
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`,` $mask^)? attr-dict `:` type($q) `,` type($k) `,`
+    type($v) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // LATHE_DIALECTS_GRAPH_GRAPHOPS_TD

@@ -1,0 +1,264 @@
+"""Runs lathe-lower-graph on random inputs and compares with ONNX's reference.
+
+Each case is a module whose `main` builds the inputs as dense constants, runs
+one graph op and prints the results with printMemrefF32. The module is lowered
+by `lathe-opt --lathe-lower-graph`, taken to LLVM by `mlir-opt` and run by
+`mlir-runner`; the printed values are compared with the implementations in
+onnx.reference.ops. lathe-opt, mlir-opt and mlir-runner are found on PATH, the
+runner libraries next to mlir-runner. Exit status 1 if any case differs.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+from onnx.reference.ops.op_attention import _compute_attention
+from onnx.reference.ops.op_layer_normalization import _layer_normalization
+from onnx.reference.ops.op_rms_normalization import _rms_normalization
+from onnx.reference.ops.op_rotary_embedding import rotary_embedding
+
+TO_LLVM = ",".join([
+    "one-shot-bufferize{bufferize-function-boundaries}",
+    "convert-linalg-to-loops", "expand-strided-metadata", "lower-affine",
+    "convert-scf-to-cf", "convert-math-to-llvm", "convert-math-to-libm",
+    "finalize-memref-to-llvm", "convert-arith-to-llvm", "convert-func-to-llvm",
+    "convert-cf-to-llvm", "reconcile-unrealized-casts"])
+ELEMENT_TYPES = {np.float32: "f32", np.float16: "f16", np.bool_: "i1"}
+
+
+def tool(name):
+    path = shutil.which(name)
+    if not path:
+        sys.exit(f"{name} not found on PATH")
+    return path
+
+
+def tensor_type(shape, element):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
+def type_of(array):
+    return tensor_type(array.shape, ELEMENT_TYPES[array.dtype.type])
+
+
+def constant(name, array):
+    """A rank-1 dense constant (raw bytes, so -inf needs no literal) expanded
+    to the array's shape."""
+    flat_type = tensor_type((array.size,), ELEMENT_TYPES[array.dtype.type])
+    if array.dtype == np.bool_:
+        values = "[" + ", ".join("true" if v else "false" for v in array.flat) + "]"
+    else:
+        raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+        values = '"0x' + raw.tobytes().hex().upper() + '"'
+    dims = ", ".join(str(d) for d in array.shape)
+    group = ", ".join(str(i) for i in range(array.ndim))
+    return (f"    {name}_flat = arith.constant dense<{values}> : {flat_type}\n"
+            f"    {name} = tensor.expand_shape {name}_flat [[{group}]] "
+            f"output_shape [{dims}] : {flat_type} into {type_of(array)}\n")
+
+
+def printed(name, shape, element):
+    """Prints a result tensor, extended to f32 first if needed."""
+    f32_type = tensor_type(shape, "f32")
+    memref = f32_type.replace("tensor", "memref")
+    text = ""
+    if element != "f32":
+        loops = ", ".join(f"d{i}" for i in range(len(shape)))
+        identity = f"affine_map<({loops}) -> ({loops})>"
+        parallel = ", ".join(['"parallel"'] * len(shape))
+        text += (f"    {name}_init = tensor.empty() : {f32_type}\n"
+                 f"    {name}_f32 = linalg.generic {{indexing_maps = [{identity}, {identity}], "
+                 f"iterator_types = [{parallel}]}} ins({name} : {tensor_type(shape, element)}) "
+                 f"outs({name}_init : {f32_type}) {{\n"
+                 f"    ^bb0(%in: {element}, %out: f32):\n"
+                 f"      %e = arith.extf %in : {element} to f32\n"
+                 f"      linalg.yield %e : f32\n"
+                 f"    }} -> {f32_type}\n")
+        name = f"{name}_f32"
+    return text + (f"    {name}_buf = bufferization.to_buffer {name} : {f32_type} to {memref}\n"
+                   f"    {name}_any = memref.cast {name}_buf : {memref} to memref<*xf32>\n"
+                   f"    func.call @printMemrefF32({name}_any) : (memref<*xf32>) -> ()\n")
+
+
+def run(inputs, op, results):
+    """`op` reads %in0, %in1, ... and defines %r0, %r1, ... whose (shape,
+    element type) are `results`; returns the printed results, flattened."""
+    module = ("module {\n  func.func private @printMemrefF32(memref<*xf32>)\n"
+              "  func.func @main() {\n"
+              + "".join(constant(f"%in{i}", a) for i, a in enumerate(inputs))
+              + f"    {op}\n"
+              + "".join(printed(f"%r{i}", s, e) for i, (s, e) in enumerate(results))
+              + "    return\n  }\n}\n")
+    runner = tool("mlir-runner")
+    libs = os.path.join(os.path.dirname(os.path.realpath(runner)), "..", "lib")
+    steps = [[tool("lathe-opt"), "--lathe-lower-graph"],
+             [tool("mlir-opt"), f"--pass-pipeline=builtin.module({TO_LLVM})"],
+             [runner, "-e", "main", "-entry-point-result=void",
+              f"-shared-libs={libs}/libmlir_runner_utils.so,{libs}/libmlir_c_runner_utils.so"]]
+    text = module
+    for step in steps:
+        done = subprocess.run(step, input=text, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"{os.path.basename(step[0])} failed:\n{done.stderr}\n{module}")
+        text = done.stdout
+    return [np.array([float(n) for n in
+                      re.findall(r"-?nan|-?inf|[-+]?\d+\.?\d*(?:[eE][-+]?\d+)?",
+                                 block.split("data =", 1)[1])])
+            for block in text.split("Unranked Memref")[1:]]
+
+
+failures = 0
+rng = np.random.default_rng(7)
+
+
+def compare(name, got, want, tol):
+    global failures
+    want = np.asarray(want, dtype=np.float64).reshape(-1)
+    ok = got.shape == want.shape and np.allclose(got, want, rtol=tol, atol=tol,
+                                                  equal_nan=True)
+    error = np.max(np.abs(got - want)) if got.shape == want.shape else np.nan
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: max abs error {error:.3g}")
+    failures += not ok
+
+
+def randn(*shape, dtype=np.float32):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def check_rms_norm(shape, axis, dtype=np.float32, tol=1e-5):
+    x, w = randn(*shape, dtype=dtype), randn(*shape[axis:], dtype=dtype)
+    element = ELEMENT_TYPES[dtype]
+    (got,) = run([x, w], f"%r0 = graph.rms_norm %in0, %in1 {{axis = {axis} : i64, "
+                 f"epsilon = 1.0e-05 : f32}} : {type_of(x)}, {type_of(w)}",
+                 [(shape, element)])
+    want = _rms_normalization(x.astype(np.float32), w.astype(np.float32), axis, 1e-5)
+    compare(f"rms_norm {shape} axis={axis} {element}", got, want, tol)
+
+
+def check_layer_norm(shape, axis, bias, dtype=np.float32, tol=1e-5):
+    x = randn(*shape, dtype=dtype) * 3 + 1
+    s, b = randn(*shape[axis:], dtype=dtype), randn(*shape[axis:], dtype=dtype)
+    inputs = [x, s] + ([b] if bias else [])
+    element = ELEMENT_TYPES[dtype]
+    operands = ", ".join(f"%in{i}" for i in range(len(inputs)))
+    stats = tuple(shape[:axis]) + (1,) * (len(shape) - axis)
+    got = run(inputs, f"%r0, %r1, %r2 = graph.layer_norm {operands} {{axis = {axis} : i64, "
+              f"epsilon = 1.0e-05 : f32}} : {', '.join(type_of(a) for a in inputs)}",
+              [(shape, element), (stats, "f32"), (stats, "f32")])
+    want = _layer_normalization(x.astype(np.float32), s.astype(np.float32),
+                                b.astype(np.float32) if bias else None, axis, 1e-5)
+    name = f"layer_norm {shape} axis={axis} bias={bias} {element}"
+    compare(name + " y", got[0], want[0], tol)
+    compare(name + " mean", got[1], want[1], 1e-5)
+    compare(name + " inv_std_dev", got[2], want[2], 1e-5)
+
+
+def check_rope(shape, rotary, interleaved, table_batch, dtype=np.float32, tol=1e-5):
+    batch, _, length, _ = shape
+    x = randn(*shape, dtype=dtype)
+    angles = rng.uniform(-3, 3, (table_batch, length, rotary // 2))
+    cos, sin = np.cos(angles).astype(dtype), np.sin(angles).astype(dtype)
+    element = ELEMENT_TYPES[dtype]
+    (got,) = run([x, cos, sin], f"%r0 = graph.rope %in0, %in1, %in2 {{interleaved = "
+                 f"{str(interleaved).lower()}}} : {type_of(x)}, {type_of(cos)}, {type_of(sin)}",
+                 [(shape, element)])
+    table_shape = (batch, length, rotary // 2)
+    want = rotary_embedding(x.astype(np.float32),
+                            np.broadcast_to(cos, table_shape).astype(np.float32),
+                            np.broadcast_to(sin, table_shape).astype(np.float32),
+                            interleaved=interleaved, rotary_embedding_dim=rotary)
+    compare(f"rope {shape} R={rotary} interleaved={interleaved} "
+            f"table_batch={table_batch} {element}", got, want, tol)
+
+
+def check_attention(b, hq, hkv, s, l, d, dv, mask=None, mask_shape=None, causal=False,
+                    past=None, softcap=0.0, dtype=np.float32, tol=1e-5):
+    """mask: None, "bool" or "float"; past: the op's past_length (None: L - S).
+    The reference gets the first P keys and values as past_key/past_value."""
+    q, k, v = randn(b, hq, s, d, dtype=dtype), randn(b, hkv, l, d, dtype=dtype), \
+        randn(b, hkv, l, dv, dtype=dtype)
+    scale = float(np.float32(1.3 / np.sqrt(d)))
+    inputs = [q, k, v]
+    if mask == "bool":
+        inputs.append(rng.uniform(size=mask_shape) > 0.3)
+    elif mask == "float":
+        inputs.append(rng.uniform(-2, 0, size=mask_shape).astype(dtype))
+        inputs[-1][..., 0] = -np.inf
+    element = ELEMENT_TYPES[dtype]
+    attrs = f"scale = {scale:.9e} : f32, causal = {str(causal).lower()}, softcap = {softcap:.9e} : f32"
+    if past is not None:
+        attrs += f", past_length = {past} : i64"
+    operands = ", ".join(f"%in{i}" for i in range(len(inputs)))
+    (got,) = run(inputs, f"%r0 = graph.attention {operands} {{{attrs}}} : "
+                 f"{', '.join(type_of(a) for a in inputs)}", [((b, hq, s, dv), element)])
+    name = (f"attention q{q.shape} k{k.shape} v{v.shape} mask={mask}{mask_shape or ''} "
+            f"causal={causal} past={past} softcap={softcap} {element}")
+
+    f32 = lambda a: a.astype(np.float32)
+    bias = None
+    if mask is not None:
+        bias = inputs[3] if inputs[3].dtype == np.bool_ else f32(inputs[3])
+        if causal:
+            # onnx 1.22's reference turns a kept boolean under is_causal into
+            # 0 * -inf = NaN, and adds its causal triangle in place, which
+            # breaks masks that broadcast along S: give it the full additive
+            # mask.
+            if bias.dtype == np.bool_:
+                bias = np.where(bias, np.float32(0), np.float32(-np.inf))
+            bias = np.broadcast_to(bias, (b, hq, s, l)).copy()
+    if causal and past is None and l < s:
+        # A negative past length: the first S - L queries see no key, which
+        # the reference cannot express; spell the causal bias out instead.
+        i, j = np.arange(s)[:, None], np.arange(l)[None, :]
+        bias = np.where(j <= i + l - s, np.float32(0), np.float32(-np.inf))
+        want = _compute_attention(f32(q), f32(k), f32(v), attn_mask=bias, scale=scale)[0]
+        want[:, :, : s - l, :] = 0
+        compare(name, got, want, tol)
+        return
+    p = past if past is not None else l - s
+    want = _compute_attention(f32(q), f32(k[:, :, p:]), f32(v[:, :, p:]),
+                              past_key=f32(k[:, :, :p]) if p else None,
+                              past_value=f32(v[:, :, :p]) if p else None,
+                              attn_mask=bias, scale=scale, is_causal=causal,
+                              softcap=softcap if softcap > 0 else None)[0]
+    compare(name, got, want, tol)
+
+
+def main():
+    np.seterr(all="ignore")
+    check_rms_norm((2, 3, 8), 2)
+    check_rms_norm((2, 3, 8), 1)
+    check_rms_norm((4, 16), 0)
+    check_rms_norm((2, 3, 64), 2, np.float16, 2e-3)
+    check_layer_norm((2, 3, 8), 2, bias=True)
+    check_layer_norm((2, 3, 8), 1, bias=False)
+    check_layer_norm((3, 5), 0, bias=True)
+    check_layer_norm((2, 4, 32), 2, bias=True, dtype=np.float16, tol=5e-3)
+    check_rope((2, 3, 4, 8), 8, interleaved=False, table_batch=2)
+    check_rope((2, 3, 4, 8), 8, interleaved=True, table_batch=2)
+    check_rope((2, 3, 4, 10), 6, interleaved=False, table_batch=1)
+    check_rope((2, 3, 4, 10), 6, interleaved=True, table_batch=2)
+    check_rope((1, 2, 3, 16), 16, interleaved=True, table_batch=1, dtype=np.float16, tol=2e-3)
+    check_attention(2, 4, 4, 3, 5, 8, 6)
+    check_attention(2, 6, 2, 3, 5, 8, 8)
+    check_attention(1, 4, 2, 3, 7, 8, 8, causal=True)
+    check_attention(1, 4, 2, 5, 5, 8, 8, causal=True, softcap=2.0)
+    check_attention(2, 4, 1, 3, 5, 8, 8, mask="bool", mask_shape=(2, 1, 3, 5))
+    check_attention(2, 4, 2, 3, 5, 8, 8, mask="bool", mask_shape=(1, 4, 1, 5), causal=True)
+    check_attention(2, 4, 2, 3, 5, 8, 8, mask="float", mask_shape=(2, 4, 3, 5))
+    check_attention(1, 2, 2, 4, 6, 8, 8, mask="float", mask_shape=(1, 1, 4, 6), causal=True,
+                    softcap=1.5)
+    # ONNX without a cache: past length 0 although L > S.
+    check_attention(1, 4, 2, 4, 6, 8, 8, causal=True, past=0)
+    check_attention(2, 3, 3, 4, 18, 8, 8, mask="float", mask_shape=(2, 1, 4, 18), causal=True,
+                    past=12)
+    check_attention(1, 2, 1, 5, 3, 8, 8, causal=True)
+    check_attention(1, 8, 2, 4, 9, 16, 16, causal=True, dtype=np.float16, tol=3e-3)
+    print(f"{failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+/* Names an entry symbol the library does not define. */
+__attribute__((visibility("default"))) const char lathe_artifact_metadata[] =
+    "lathe-artifact 1\n"
+    "target cpu\n"
+    "kernel 0 add_rows_kernel 3\n"
+    "entry add missing_entry 2 1\n"
+    "input a f32 4,8\n"
+    "input b f32 4,8\n"
+    "output sum f32 4,8\n"
+    "end\n";

@@ -1,0 +1,494 @@
+//===- lathe-run.cpp - Runs a Lathe model library -------------------------===//
+//
+// Loads a compiled model, feeds it tensors from .npy or ONNX TensorProto
+// files, prints its outputs, and optionally compares them with expected
+// outputs, times repeated runs and saves the outputs as .npy files.
+//
+//===----------------------------------------------------------------------===//
+#include "HostTensor.h"
+#include "TensorFile.h"
+
+#include <google/protobuf/stubs/common.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+using namespace lathe;
+
+namespace {
+
+/// Exit statuses.
+constexpr int ExitMismatch = 1;
+constexpr int ExitError = 2;
+
+/// How many leading values a summary shows.
+constexpr size_t SummaryValues = 8;
+
+const char HelpText[] =
+    R"(usage: lathe-run ARTIFACT [options]
+
+Runs an entry point of a Lathe model library (.so) and prints its outputs.
+
+options:
+  --entry NAME       entry point to run (required if the artifact has several)
+  --input FILE       an input tensor; give one per input, in order
+  --expected FILE    an expected output; give one per output, in order
+  --rtol R           relative tolerance (default 1e-3)
+  --atol A           absolute tolerance (default 1e-5); values match when
+                     |actual - expected| <= atol + rtol * |expected|
+  --threads N        threads that run kernels (default 0: one per CPU)
+  --repeat N         after a warm-up, time N runs; print min/median latency
+  --output-dir DIR   write each output to DIR/<output name>.npy
+  -h, --help         show this help
+
+Tensor files are .npy (versions 1-3, little endian, C order) or ONNX
+TensorProto .pb files; bf16 .npy files hold uint16 bit patterns.
+Exit status: 0 ok, 1 outputs differ from --expected, 2 error.
+)";
+
+struct Options {
+  std::string Artifact;
+  std::string Entry;
+  std::vector<std::string> Inputs;
+  std::vector<std::string> Expected;
+  double RelativeTolerance = 1e-3;
+  double AbsoluteTolerance = 1e-5;
+  unsigned long Threads = 0;
+  unsigned long Repeat = 0;
+  std::string OutputDir;
+};
+
+[[noreturn]] void exitWithError(const std::string &File,
+                                const std::string &Reason) {
+  std::fflush(stdout);
+  if (File.empty())
+    std::fprintf(stderr, "lathe-run: error: %s\n", Reason.c_str());
+  else
+    std::fprintf(stderr, "lathe-run: error: %s: %s\n", File.c_str(),
+                 Reason.c_str());
+  std::exit(ExitError);
+}
+
+/// Runtime messages already start with the file they are about.
+[[noreturn]] void exitWithStatus(const StatusPtr &Status) {
+  exitWithError("", lathe_status_message(Status.get()));
+}
+
+[[noreturn]] void exitWithUsageError(const std::string &Reason) {
+  exitWithError("", Reason + " (see --help)");
+}
+
+double parseTolerance(const std::string &Option, const std::string &Text) {
+  char *End = nullptr;
+  errno = 0;
+  double Value = std::strtod(Text.c_str(), &End);
+  if (Text.empty() || *End != '\0' || errno != 0 || !std::isfinite(Value) ||
+      Value < 0)
+    exitWithUsageError(Option + " expects a non-negative number, got '" + Text +
+                       "'");
+  return Value;
+}
+
+unsigned long parseCount(const std::string &Option, const std::string &Text,
+                         unsigned long Min, unsigned long Max) {
+  char *End = nullptr;
+  errno = 0;
+  unsigned long Value = std::strtoul(Text.c_str(), &End, 10);
+  if (Text.empty() || Text[0] == '-' || *End != '\0' || errno != 0 ||
+      Value < Min || Value > Max)
+    exitWithUsageError(Option + " expects an integer in [" +
+                       std::to_string(Min) + ", " + std::to_string(Max) +
+                       "], got '" + Text + "'");
+  return Value;
+}
+
+Options parseOptions(int Argc, char **Argv) {
+  Options Result;
+  for (int I = 1; I < Argc; ++I) {
+    std::string Argument = Argv[I];
+    if (Argument == "-h" || Argument == "--help") {
+      std::fputs(HelpText, stdout);
+      std::exit(0);
+    }
+    if (Argument.size() < 2 || Argument[0] != '-') {
+      if (!Result.Artifact.empty())
+        exitWithUsageError("more than one artifact given ('" + Result.Artifact +
+                           "' and '" + Argument + "')");
+      Result.Artifact = Argument;
+      continue;
+    }
+
+    // Every option takes a value: --name=VALUE or --name VALUE.
+    std::string Name = Argument, Value;
+    size_t Equals = Argument.find('=');
+    if (Equals != std::string::npos) {
+      Name = Argument.substr(0, Equals);
+      Value = Argument.substr(Equals + 1);
+    }
+    static const char *const Known[] = {"--entry",  "--input",     "--expected",
+                                        "--rtol",   "--atol",      "--threads",
+                                        "--repeat", "--output-dir"};
+    if (std::find(std::begin(Known), std::end(Known), Name) == std::end(Known))
+      exitWithUsageError("unknown option '" + Name + "'");
+    if (Equals == std::string::npos && I + 1 < Argc)
+      Value = Argv[++I];
+    if (Value.empty())
+      exitWithUsageError("option '" + Name + "' needs a value");
+
+    if (Name == "--entry")
+      Result.Entry = Value;
+    else if (Name == "--input")
+      Result.Inputs.push_back(Value);
+    else if (Name == "--expected")
+      Result.Expected.push_back(Value);
+    else if (Name == "--rtol")
+      Result.RelativeTolerance = parseTolerance(Name, Value);
+    else if (Name == "--atol")
+      Result.AbsoluteTolerance = parseTolerance(Name, Value);
+    else if (Name == "--threads")
+      Result.Threads = parseCount(Name, Value, 0, 1024);
+    else if (Name == "--repeat")
+      Result.Repeat = parseCount(Name, Value, 1, 1000000);
+    else if (Name == "--output-dir")
+      Result.OutputDir = Value;
+  }
+  if (Result.Artifact.empty())
+    exitWithUsageError("no artifact given");
+  return Result;
+}
+
+/// The signature of one entry point, from the module's metadata.
+struct Signature {
+  size_t Entry = 0;
+  std::string Name;
+  std::vector<lathe_argument_info> Inputs;
+  std::vector<lathe_argument_info> Outputs;
+};
+
+size_t selectEntry(const Options &Opts, const lathe_module *Module) {
+  if (!Opts.Entry.empty()) {
+    size_t Entry;
+    StatusPtr Status(
+        lathe_module_find_entry(Module, Opts.Entry.c_str(), &Entry));
+    if (Status)
+      exitWithStatus(Status);
+    return Entry;
+  }
+  size_t Count = lathe_module_entry_count(Module);
+  if (Count == 1)
+    return 0;
+  std::string Names;
+  for (size_t I = 0; I < Count; ++I)
+    Names += std::string(I ? ", " : "") + lathe_module_entry_name(Module, I);
+  exitWithError(Opts.Artifact, "the artifact has " + std::to_string(Count) +
+                                   " entry points (" + Names +
+                                   "); choose one with --entry");
+}
+
+Signature readSignature(const lathe_module *Module, size_t Entry) {
+  Signature Result;
+  Result.Entry = Entry;
+  Result.Name = lathe_module_entry_name(Module, Entry);
+  Result.Inputs.resize(lathe_module_input_count(Module, Entry));
+  Result.Outputs.resize(lathe_module_output_count(Module, Entry));
+  for (size_t I = 0; I < Result.Inputs.size(); ++I) {
+    StatusPtr Status(
+        lathe_module_input_info(Module, Entry, I, &Result.Inputs[I]));
+    if (Status)
+      exitWithStatus(Status);
+  }
+  for (size_t I = 0; I < Result.Outputs.size(); ++I) {
+    StatusPtr Status(
+        lathe_module_output_info(Module, Entry, I, &Result.Outputs[I]));
+    if (Status)
+      exitWithStatus(Status);
+  }
+  return Result;
+}
+
+std::string formatType(const lathe_argument_info &Info) {
+  return lathe::formatType(Info.dtype, Info.rank, Info.dims);
+}
+
+std::string argumentNames(const std::vector<lathe_argument_info> &Arguments) {
+  std::string Names;
+  for (size_t I = 0; I < Arguments.size(); ++I)
+    Names += std::string(I ? ", " : "") + Arguments[I].name;
+  return Names;
+}
+
+bool hasType(const lathe_tensor *Tensor, const lathe_argument_info &Info) {
+  return lathe_tensor_dtype(Tensor) == Info.dtype &&
+         lathe_tensor_rank(Tensor) == Info.rank &&
+         std::equal(Info.dims, Info.dims + Info.rank,
+                    lathe_tensor_dims(Tensor));
+}
+
+/// Reads one tensor file per argument, checking count, dtype and shape.
+/// \p Kind is "inputs" or "outputs", \p Role "input" or "expected output".
+std::vector<TensorPtr>
+readArgumentFiles(const Options &Opts, const Signature &Sig,
+                  const std::vector<std::string> &Files,
+                  const std::vector<lathe_argument_info> &Arguments,
+                  const std::string &Kind, const std::string &Role,
+                  const std::string &Flag) {
+  if (Files.size() != Arguments.size())
+    exitWithError(Opts.Artifact, "entry '" + Sig.Name + "' has " +
+                                     std::to_string(Arguments.size()) + " " +
+                                     Kind + " (" + argumentNames(Arguments) +
+                                     "), but " + std::to_string(Files.size()) +
+                                     " " + Flag + " file(s) were given");
+  std::vector<TensorPtr> Tensors;
+  for (size_t I = 0; I < Files.size(); ++I) {
+    const lathe_argument_info &Info = Arguments[I];
+    std::string Error;
+    TensorPtr Tensor = readTensorFile(Files[I], Info.dtype, Error);
+    if (!Tensor)
+      exitWithError(Files[I], Error);
+    if (!hasType(Tensor.get(), Info))
+      exitWithError(Files[I], Role + " " + std::to_string(I) + " ('" +
+                                  Info.name + "') of entry '" + Sig.Name +
+                                  "' must be " + formatType(Info) +
+                                  ", but the file holds " +
+                                  lathe::formatType(Tensor.get()));
+    Tensors.push_back(std::move(Tensor));
+  }
+  return Tensors;
+}
+
+std::vector<TensorPtr> createOutputs(const Signature &Sig) {
+  std::vector<TensorPtr> Outputs;
+  for (const lathe_argument_info &Info : Sig.Outputs) {
+    lathe_tensor *Tensor = nullptr;
+    StatusPtr Status(
+        lathe_tensor_create(Info.dtype, Info.rank, Info.dims, &Tensor));
+    if (Status)
+      exitWithStatus(Status);
+    Outputs.emplace_back(Tensor);
+  }
+  return Outputs;
+}
+
+std::vector<lathe_tensor *> rawPointers(const std::vector<TensorPtr> &Tensors) {
+  std::vector<lathe_tensor *> Pointers;
+  for (const TensorPtr &Tensor : Tensors)
+    Pointers.push_back(Tensor.get());
+  return Pointers;
+}
+
+void printSummary(size_t Index, const lathe_argument_info &Info,
+                  lathe_tensor *Tensor) {
+  std::printf("output %zu '%s' %s\n", Index, Info.name,
+              formatType(Info).c_str());
+  size_t Count = lathe_tensor_element_count(Tensor);
+  if (Count == 0) {
+    std::printf("  (no values)\n");
+    return;
+  }
+
+  size_t Shown = std::min(Count, SummaryValues);
+  std::string Values;
+  for (size_t I = 0; I < Shown; ++I)
+    Values += (I ? " " : "") + formatElement(Tensor, I);
+  if (Shown < Count)
+    std::printf("  values (first %zu of %zu): %s\n", Shown, Count,
+                Values.c_str());
+  else
+    std::printf("  values: %s\n", Values.c_str());
+
+  // Minimum and maximum are found as doubles but printed from the tensor, so
+  // that 64-bit integers print exactly.
+  size_t MinIndex = 0, MaxIndex = 0, NaNs = 0, Numbers = 0;
+  double Min = 0, Max = 0, Sum = 0;
+  for (size_t I = 0; I < Count; ++I) {
+    double Value = elementAsDouble(Tensor, I);
+    if (std::isnan(Value)) {
+      ++NaNs;
+      continue;
+    }
+    if (Numbers == 0 || Value < Min) {
+      Min = Value;
+      MinIndex = I;
+    }
+    if (Numbers == 0 || Value > Max) {
+      Max = Value;
+      MaxIndex = I;
+    }
+    Sum += Value;
+    ++Numbers;
+  }
+  if (Numbers == 0) {
+    std::printf("  all %zu values are NaN\n", Count);
+    return;
+  }
+  std::printf("  min=%s max=%s mean=%s",
+              formatElement(Tensor, MinIndex).c_str(),
+              formatElement(Tensor, MaxIndex).c_str(),
+              formatDouble(Sum / static_cast<double>(Numbers)).c_str());
+  if (NaNs)
+    std::printf(" nan=%zu", NaNs);
+  std::printf("\n");
+}
+
+/// Compares one output with its expected values; prints a line and returns
+/// whether they match.
+bool compareOutput(const Options &Opts, size_t Index,
+                   const lathe_argument_info &Info, lathe_tensor *Actual,
+                   lathe_tensor *Expected) {
+  size_t Count = lathe_tensor_element_count(Actual);
+  size_t Mismatches = 0, Worst = 0;
+  double WorstDifference = -1, MaxDifference = 0;
+  for (size_t I = 0; I < Count; ++I) {
+    double A = elementAsDouble(Actual, I), E = elementAsDouble(Expected, I);
+    // Equal values (infinities included) and two NaNs match.
+    if (A == E || (std::isnan(A) && std::isnan(E)))
+      continue;
+    double Difference = std::fabs(A - E);
+    if (std::isnan(Difference))
+      Difference = INFINITY;
+    if (Difference <=
+        Opts.AbsoluteTolerance + Opts.RelativeTolerance * std::fabs(E)) {
+      MaxDifference = std::max(MaxDifference, Difference);
+      continue;
+    }
+    ++Mismatches;
+    if (Difference > WorstDifference) {
+      WorstDifference = Difference;
+      Worst = I;
+    }
+  }
+  if (Mismatches == 0) {
+    std::printf("output %zu '%s': match (max |diff| %.3g)\n", Index, Info.name,
+                MaxDifference);
+    return true;
+  }
+  std::printf("output %zu '%s': MISMATCH: %zu of %zu values differ (rtol=%g "
+              "atol=%g); worst at %s: actual=%s expected=%s\n",
+              Index, Info.name, Mismatches, Count, Opts.RelativeTolerance,
+              Opts.AbsoluteTolerance, formatIndex(Actual, Worst).c_str(),
+              formatElement(Actual, Worst).c_str(),
+              formatElement(Expected, Worst).c_str());
+  return false;
+}
+
+/// A file name made of the output name: characters other than letters,
+/// digits, '-', '_' and '.' become '_', and it never starts with '.'.
+std::string outputFileName(const char *Name) {
+  std::string Result = Name;
+  for (char &C : Result)
+    if (!std::isalnum(static_cast<unsigned char>(C)) && C != '-' && C != '_' &&
+        C != '.')
+      C = '_';
+  if (Result.empty() || Result[0] == '.')
+    Result.insert(0, "_");
+  return Result + ".npy";
+}
+
+void writeOutputs(const Options &Opts, const Signature &Sig,
+                  const std::vector<TensorPtr> &Outputs) {
+  if (mkdir(Opts.OutputDir.c_str(), 0777) != 0 && errno != EEXIST)
+    exitWithError(Opts.OutputDir, std::string("cannot create directory: ") +
+                                      std::strerror(errno));
+  struct stat Info;
+  if (stat(Opts.OutputDir.c_str(), &Info) != 0 || !S_ISDIR(Info.st_mode))
+    exitWithError(Opts.OutputDir, "not a directory");
+  for (size_t I = 0; I < Outputs.size(); ++I) {
+    std::string Path =
+        Opts.OutputDir + "/" + outputFileName(Sig.Outputs[I].name);
+    std::string Error;
+    if (!writeNpyFile(Path, Outputs[I].get(), Error))
+      exitWithError(Path, Error);
+    std::printf("wrote %s\n", Path.c_str());
+  }
+}
+
+void invoke(lathe_module *Module, const Signature &Sig,
+            const std::vector<lathe_tensor *> &Inputs,
+            const std::vector<lathe_tensor *> &Outputs) {
+  StatusPtr Status(lathe_invoke(Module, Sig.Entry, Inputs.data(), Inputs.size(),
+                                Outputs.data(), Outputs.size()));
+  if (Status)
+    exitWithStatus(Status);
+}
+
+void printLatency(lathe_module *Module, const Signature &Sig,
+                  const std::vector<lathe_tensor *> &Inputs,
+                  const std::vector<lathe_tensor *> &Outputs,
+                  unsigned long Runs) {
+  std::vector<double> Milliseconds;
+  for (unsigned long I = 0; I < Runs; ++I) {
+    auto Start = std::chrono::steady_clock::now();
+    invoke(Module, Sig, Inputs, Outputs);
+    auto Stop = std::chrono::steady_clock::now();
+    Milliseconds.push_back(
+        std::chrono::duration<double, std::milli>(Stop - Start).count());
+  }
+  std::sort(Milliseconds.begin(), Milliseconds.end());
+  size_t Middle = Milliseconds.size() / 2;
+  double Median = Milliseconds.size() % 2
+                      ? Milliseconds[Middle]
+                      : (Milliseconds[Middle - 1] + Milliseconds[Middle]) / 2;
+  std::printf("latency: min=%.3f ms median=%.3f ms (%lu runs)\n",
+              Milliseconds.front(), Median, Runs);
+}
+
+} // namespace
+
+int main(int Argc, char **Argv) {
+  GOOGLE_PROTOBUF_VERIFY_VERSION;
+  Options Opts = parseOptions(Argc, Argv);
+
+  lathe_runtime *RawRuntime = nullptr;
+  StatusPtr Status(lathe_runtime_create(Opts.Threads, &RawRuntime));
+  if (Status)
+    exitWithStatus(Status);
+  RuntimePtr Runtime(RawRuntime);
+
+  lathe_module *RawModule = nullptr;
+  Status.reset(
+      lathe_module_load(Runtime.get(), Opts.Artifact.c_str(), &RawModule));
+  if (Status)
+    exitWithStatus(Status);
+  ModulePtr Module(RawModule);
+
+  Signature Sig = readSignature(Module.get(), selectEntry(Opts, Module.get()));
+  std::vector<TensorPtr> Inputs = readArgumentFiles(
+      Opts, Sig, Opts.Inputs, Sig.Inputs, "inputs", "input", "--input");
+  std::vector<TensorPtr> Expected;
+  if (!Opts.Expected.empty())
+    Expected = readArgumentFiles(Opts, Sig, Opts.Expected, Sig.Outputs,
+                                 "outputs", "expected output", "--expected");
+  std::vector<TensorPtr> Outputs = createOutputs(Sig);
+
+  std::vector<lathe_tensor *> InputPointers = rawPointers(Inputs);
+  std::vector<lathe_tensor *> OutputPointers = rawPointers(Outputs);
+  invoke(Module.get(), Sig, InputPointers, OutputPointers);
+
+  for (size_t I = 0; I < Outputs.size(); ++I)
+    printSummary(I, Sig.Outputs[I], Outputs[I].get());
+
+  bool AllMatch = true;
+  for (size_t I = 0; I < Expected.size(); ++I)
+    AllMatch &= compareOutput(Opts, I, Sig.Outputs[I], Outputs[I].get(),
+                              Expected[I].get());
+  if (!Expected.empty())
+    std::printf(AllMatch ? "all outputs match\n"
+                         : "outputs differ from the expected values\n");
+
+  if (!Opts.OutputDir.empty())
+    writeOutputs(Opts, Sig, Outputs);
+  // The first invocation above was the warm-up.
+  if (Opts.Repeat > 0)
+    printLatency(Module.get(), Sig, InputPointers, OutputPointers, Opts.Repeat);
+  return AllMatch ? 0 : ExitMismatch;
+}
