@@ -9,6 +9,7 @@
 
 #include "dialects/dispatch/DispatchOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -48,6 +49,17 @@ struct PrepareCpuABIPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    // A copy between strided views lowers to a call of MLIR's C runner
+    // library, which a model library does not link: make it a loop nest.
+    module.walk([](memref::CopyOp copy) {
+      auto source = cast<MemRefType>(copy.getSource().getType());
+      auto target = cast<MemRefType>(copy.getTarget().getType());
+      if (source.getLayout().isIdentity() && target.getLayout().isIdentity())
+        return;
+      OpBuilder b(copy);
+      linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(), copy.getTarget());
+      copy.erase();
+    });
     std::string metadata;
     llvm::raw_string_ostream os(metadata);
     os << "lathe-artifact 1\ntarget cpu\n";

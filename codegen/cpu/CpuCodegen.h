@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
@@ -36,7 +37,8 @@ void buildCpuLoweringPipeline(mlir::OpPassManager &pm);
 
 /// Marks the f32 matmuls of kernels that the register-tiled recipe handles
 /// and applies it; the rest keep their scalar loops.
-mlir::LogicalResult applyMatmulRecipe(mlir::ModuleOp module);
+mlir::LogicalResult applyMatmulRecipe(mlir::ModuleOp module,
+                                      const CompileOptions &options);
 
 /// Translates an LLVM-dialect module to LLVM IR optimized at -O3 for the
 /// target CPU. Writes the IR text to `irText` when non-null, and the object

@@ -16,7 +16,7 @@ def PrepareCpuABI : Pass<"lathe-cpu-prepare-abi", "mlir::ModuleOp"> {
     attribute `lathe.metadata`.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect", "mlir::arith::ArithDialect",
-                           "mlir::memref::MemRefDialect"];
+                           "mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
 }
 
 def EmitCpuABI : Pass<"lathe-cpu-emit-abi", "mlir::ModuleOp"> {

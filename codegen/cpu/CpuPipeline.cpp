@@ -72,8 +72,8 @@ void buildDispatchPipeline(OpPassManager &pm, const CompileOptions &options) {
 }
 
 void buildCpuLoweringPipeline(OpPassManager &pm) {
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(lathe::cpu::createPrepareCpuABI());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createConvertVectorToSCFPass(
@@ -98,16 +98,18 @@ void buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(lathe::cpu::createEmitCpuABI());
 }
 
-/// Register-tiled f32 matmul: 6x64 tiles with K innermost, vectorized to FMA
-/// outer products (95% of FMA peak on AVX-512 at 1024^3). Applies to
-/// matmuls marked `lathe.matmul_recipe`, whose sizes it divides statically.
+/// Register-tiled f32 matmul: 6xN register tiles with K innermost, vectorized
+/// to FMA outer products; N is four vector registers with AVX-512 (6x64: 24
+/// zmm accumulators, 95% of FMA peak at 1024^3) and two with AVX2 (6x16: 12
+/// of the 16 ymm registers). Applies to matmuls marked `lathe.matmul_recipe`,
+/// whose sizes it divides statically. `@REGISTER_N@` is the register tile.
 static constexpr llvm::StringLiteral kMatmulRecipe = R"mlir(
 module attributes {transform.with_named_sequence} {
   transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
     %mm = transform.structured.match ops{["linalg.matmul"]} attributes {lathe.matmul_recipe} in %root : (!transform.any_op) -> !transform.any_op
     %t1, %l1:3 = transform.structured.tile_using_for %mm tile_sizes [256, 256, 256]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    %t2, %l2:3 = transform.structured.tile_using_for %t1 tile_sizes [6, 64, 1]
+    %t2, %l2:3 = transform.structured.tile_using_for %t1 tile_sizes [6, @REGISTER_N@, 1]
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
     %lm = transform.cast %l2#0 : !transform.any_op to !transform.op<"scf.for">
     %main, %rem = transform.loop.peel %lm : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
@@ -136,7 +138,20 @@ module attributes {transform.with_named_sequence} {
 }
 )mlir";
 
-LogicalResult applyMatmulRecipe(ModuleOp module) {
+/// Width of the widest f32 vector registers the target CPU has, in bits.
+static unsigned vectorRegisterBits(const CompileOptions &options) {
+  if (!options.cpu.empty())
+    return StringRef(options.cpu).contains("avx512") ||
+                   StringRef(options.cpu).starts_with("znver4") ||
+                   StringRef(options.cpu).starts_with("znver5") ||
+                   StringRef(options.cpu).contains("sapphirerapids")
+               ? 512
+               : 256;
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512f") ? 512 : 256;
+}
+
+LogicalResult applyMatmulRecipe(ModuleOp module, const CompileOptions &options) {
   bool any = false;
   module.walk([&](func::FuncOp func) {
     if (!func->hasAttr(lathe::dispatch::kKernelAttrName))
@@ -165,16 +180,20 @@ LogicalResult applyMatmulRecipe(ModuleOp module) {
   });
   if (!any)
     return success();
+  std::string text = kMatmulRecipe.str();
+  unsigned registerN = vectorRegisterBits(options) == 512 ? 64 : 16;
+  size_t at = text.find("@REGISTER_N@");
+  text.replace(at, strlen("@REGISTER_N@"), std::to_string(registerN));
   OwningOpRef<ModuleOp> recipe =
-      parseSourceString<ModuleOp>(kMatmulRecipe, module.getContext());
+      parseSourceString<ModuleOp>(text, module.getContext());
   if (!recipe)
     return module.emitError("internal error: matmul recipe does not parse");
   auto entry = transform::detail::findTransformEntryPoint(
       *recipe, ModuleOp(), transform::TransformDialect::kTransformEntryPointSymbolName);
   if (!entry)
     return module.emitError("internal error: matmul recipe has no entry point");
-  transform::TransformOptions options;
-  if (failed(transform::applyTransformNamedSequence(module, entry, *recipe, options)))
+  if (failed(transform::applyTransformNamedSequence(
+          module, entry, *recipe, transform::TransformOptions())))
     return failure();
   module.walk([](linalg::MatmulOp mm) { mm->removeAttr("lathe.matmul_recipe"); });
   return success();

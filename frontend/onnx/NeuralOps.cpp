@@ -114,9 +114,77 @@ LogicalResult importGemm(NodeImporter &n) {
   return success();
 }
 
+/// Scale/bias operand of a normalization, broadcast to the normalized shape.
+FailureOr<Value> normalizedOperand(NodeImporter &n, unsigned i,
+                                   ArrayRef<int64_t> normalized) {
+  auto shape = broadcastShapes(n.inputShape(i), normalized);
+  if (failed(shape) || ArrayRef<int64_t>(*shape) != normalized)
+    return n.fail("input #" + Twine(i) +
+                  " does not broadcast to the normalized shape");
+  Value v = n.input(i);
+  if (n.inputRank(i) != (int64_t)normalized.size()) {
+    SmallVector<int64_t> padded(normalized.size() - n.inputRank(i), 1);
+    padded.append(n.inputShape(i).begin(), n.inputShape(i).end());
+    v = buildReshape(n.b, n.loc, v, padded);
+  }
+  return buildBroadcastTo(n.b, n.loc, v, normalized);
+}
+
+LogicalResult importLayerNormalization(NodeImporter &n) {
+  if (!n.hasInput(0) || !n.hasInput(1) || !isFloatDtype(n.inputDtype(0)))
+    return n.fail("expects floating-point X and Scale");
+  if (n.attrInt("stash_type", 1) != 1)
+    return n.unsupported("stash_type other than 1 (float32)");
+  int64_t rank = n.inputRank(0);
+  auto axis = n.normalizeAxis(n.attrInt("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> normalized = n.inputShape(0).drop_front(*axis);
+  auto scale = normalizedOperand(n, 1, normalized);
+  if (failed(scale))
+    return failure();
+  Value bias;
+  if (n.hasInput(2)) {
+    auto b = normalizedOperand(n, 2, normalized);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  }
+  auto op = graph::LayerNormOp::create(n.b, n.loc, n.input(0), *scale, bias,
+                                       n.b.getI64IntegerAttr(*axis),
+                                       n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)));
+  n.setOutput(0, op.getY(), n.inputDtype(0));
+  if (n.wantsOutput(1))
+    n.setOutput(1, op.getMean(), onnx::TensorProto::FLOAT);
+  if (n.wantsOutput(2))
+    n.setOutput(2, op.getInvStdDev(), onnx::TensorProto::FLOAT);
+  return success();
+}
+
+LogicalResult importRMSNormalization(NodeImporter &n) {
+  if (!n.hasInput(0) || !n.hasInput(1) || !isFloatDtype(n.inputDtype(0)))
+    return n.fail("expects floating-point X and scale");
+  if (n.inputDtype(1) != n.inputDtype(0))
+    return n.unsupported("scale of another element type than X");
+  int64_t rank = n.inputRank(0);
+  auto axis = n.normalizeAxis(n.attrInt("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  auto scale = normalizedOperand(n, 1, n.inputShape(0).drop_front(*axis));
+  if (failed(scale))
+    return failure();
+  Value y = graph::RmsNormOp::create(n.b, n.loc, n.input(0), *scale,
+                                     n.b.getI64IntegerAttr(*axis),
+                                     n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f)));
+  n.setOutput(0, y, n.inputDtype(0));
+  return success();
+}
+
 } // namespace
 
 void registerNeuralOps(NodeImportTable &t) {
+  t["LayerNormalization"] = importLayerNormalization;
+  t["RMSNormalization"] = importRMSNormalization;
   t["MatMul"] = importMatMul;
   t["Gemm"] = importGemm;
 }

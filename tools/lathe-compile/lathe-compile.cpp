@@ -158,7 +158,7 @@ int main(int argc, char **argv) {
   if (emit == Phase::Dispatch)
     return printTo([&](llvm::raw_ostream &os) { module->print(os); });
 
-  if (failed(lathe::cpu::applyMatmulRecipe(*module)))
+  if (failed(lathe::cpu::applyMatmulRecipe(*module, options)))
     return fail(inputPath + ": matmul tiling failed");
   if (!runPasses(*module, [&](OpPassManager &pm) {
         lathe::cpu::buildCpuLoweringPipeline(pm);
