@@ -228,9 +228,6 @@ GraphImporter::convertValueType(const onnx::ValueInfoProto &info,
     if (dim.has_dim_value()) {
       if (dim.dim_value() < 0)
         return error("value '" + info.name() + "' has a negative dimension");
-      if (dim.dim_value() == 0)
-        return error("value '" + info.name() +
-                     "': unsupported zero-size dimension");
       shape.push_back(dim.dim_value());
       continue;
     }
