@@ -21,6 +21,13 @@ python_packages=(
   numpy==2.4.6
   onnxruntime==1.32.0
   threadpoolctl==3.8.0
+  # GGUF writer and reader: test fixtures and the reference that the GGUF
+  # reader's tests compare against.
+  gguf==0.19.0
+  # Reference tokenizers for test/tokenizer: vocabularies are trained in the
+  # tests and the runtime's tokenizer must give the same ids.
+  sentencepiece==0.2.3
+  tokenizers==0.23.3
 )
 
 sudo_cmd=()

@@ -23,3 +23,8 @@ config.substitutions.append(
 config.substitutions.append(("%lathe_src", config.lathe_src_root))
 config.substitutions.append(("%lathe_obj", config.lathe_obj_root))
 config.substitutions.append(("%lathe_lib", os.path.join(config.lathe_obj_root, "lib")))
+
+# The GGUF reader's libFuzzer binary, built only where clang is found.
+if getattr(config, "gguf_fuzzer", ""):
+    config.available_features.add("gguf-fuzzer")
+    config.substitutions.append(("%gguf_fuzzer", config.gguf_fuzzer))
