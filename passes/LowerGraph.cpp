@@ -26,6 +26,8 @@ namespace lathe {
 
 /// The patterns of lathe-lower-graph, one per graph op.
 void populateLowerGraphToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// graph.quantized_matmul, from LowerQuantized.cpp.
+void populateLowerQuantizedPatterns(mlir::RewritePatternSet &patterns);
 } // namespace lathe
 
 using namespace mlir;
@@ -717,7 +719,7 @@ struct LowerGraphToLinalgPass
     bool dynamic = false;
     getOperation()->walk([&](Operation *op) {
       if (!isa<graph::RmsNormOp, graph::LayerNormOp, graph::RopeOp,
-               graph::AttentionOp>(op))
+               graph::AttentionOp, graph::QuantizedMatmulOp>(op))
         return;
       if (std::optional<Type> type = findDynamicType(op)) {
         op->emitOpError() << "has dynamic shape " << *type
@@ -739,4 +741,5 @@ struct LowerGraphToLinalgPass
 void lathe::populateLowerGraphToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerRmsNorm, LowerLayerNorm, LowerRope, LowerAttention>(
       patterns.getContext());
+  populateLowerQuantizedPatterns(patterns);
 }

@@ -17,10 +17,12 @@ def Graph_Dialect : Dialect {
   let description = [{
     The `graph` dialect holds the model operations that upstream MLIR has no
     op for, or that a pass has to recognise as a whole: normalizations,
-    rotary position embeddings and attention. Everything else (matmul,
-    elementwise math, reshapes) stays in `linalg`, `tensor`, `arith` and
-    `math`. All ops work on ranked tensors of floating-point elements;
-    `lathe-lower-graph` rewrites them into `linalg` on tensors.
+    rotary position embeddings, attention and matmul on weights kept in a
+    ggml block encoding. Everything else (plain matmul, elementwise math,
+    reshapes) stays in `linalg`, `tensor`, `arith` and `math`. All ops work
+    on ranked tensors of floating-point elements, except that encoded
+    weights are tensors of their raw bytes (`i8`); `lathe-lower-graph`
+    rewrites them into `linalg` on tensors.
   }];
 }
 

@@ -277,5 +277,70 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// QuantizedMatmulOp
+//===----------------------------------------------------------------------===//
+
+GgmlBlockLayout lathe::graph::getBlockLayout(GgmlType type) {
+  switch (type) {
+  case GgmlType::F32:
+    return {1, 4};
+  case GgmlType::F16:
+  case GgmlType::BF16:
+    return {1, 2};
+  case GgmlType::Q4_0:
+    return {32, 2 + 16};
+  case GgmlType::Q4_1:
+    return {32, 2 + 2 + 16};
+  case GgmlType::Q8_0:
+    return {32, 2 + 32};
+  }
+  llvm_unreachable("unknown ggml type");
+}
+
+LogicalResult QuantizedMatmulOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> location, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto xType = dyn_cast<RankedTensorType>(adaptor.getX().getType());
+  auto wType = dyn_cast<RankedTensorType>(adaptor.getW().getType());
+  if (!xType || !wType || xType.getRank() != 2 || wType.getRank() != 2)
+    return emitOptionalError(location, "expects x and w to be rank-2 tensors");
+  // [M, N]
+  inferredReturnTypes.push_back(RankedTensorType::get(
+      {xType.getDimSize(0), wType.getDimSize(0)}, Float32Type::get(context)));
+  return success();
+}
+
+LogicalResult QuantizedMatmulOp::verify() {
+  GgmlType format = getFormat();
+  StringRef name = stringifyGgmlType(format);
+  GgmlBlockLayout layout = getBlockLayout(format);
+  int64_t k = getX().getType().getDimSize(1);
+  int64_t rowBytes = getW().getType().getDimSize(1);
+  if (!ShapedType::isDynamic(k) && k % layout.weights != 0)
+    return emitOpError() << "K = " << k << " (x.shape[1]) must be a multiple "
+                         << "of the " << name << " block size "
+                         << layout.weights;
+  if (ShapedType::isDynamic(rowBytes))
+    return success();
+  if (ShapedType::isDynamic(k)) {
+    if (rowBytes % layout.bytes != 0)
+      return emitOpError() << "weight rows of " << rowBytes
+                           << " bytes (w.shape[1]) are not a whole number of "
+                           << layout.bytes << "-byte " << name << " blocks";
+    return success();
+  }
+  int64_t blocks = k / layout.weights;
+  if (rowBytes != blocks * layout.bytes)
+    return emitOpError() << "weight rows have " << rowBytes
+                         << " bytes (w.shape[1]); " << name
+                         << " rows of K = " << k << " weights take "
+                         << blocks * layout.bytes << " (" << blocks
+                         << " blocks of " << layout.bytes << " bytes)";
+  return success();
+}
+
+#include "dialects/graph/GraphEnums.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/graph/GraphOps.cpp.inc"

@@ -15,6 +15,18 @@
 
 #include "dialects/graph/GraphDialect.h"
 
+#include "dialects/graph/GraphEnums.h.inc"
+
+namespace lathe::graph {
+/// How a ggml encoding packs weights: `weights` consecutive weights of a row
+/// share one block of `bytes` bytes.
+struct GgmlBlockLayout {
+  int64_t weights;
+  int64_t bytes;
+};
+GgmlBlockLayout getBlockLayout(GgmlType type);
+} // namespace lathe::graph
+
 #define GET_OP_CLASSES
 #include "dialects/graph/GraphOps.h.inc"
 

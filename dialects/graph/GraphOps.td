@@ -8,6 +8,7 @@
 #ifndef LATHE_DIALECTS_GRAPH_GRAPHOPS_TD
 #define LATHE_DIALECTS_GRAPH_GRAPHOPS_TD
 
+include "dialects/graph/GraphAttrs.td"
 include "dialects/graph/GraphDialect.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -204,6 +205,60 @@ def Graph_AttentionOp : Graph_Op<"attention", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = [{
     $q `,` $k `,` $v (`,` $mask^)? attr-dict `:` type($q) `,` type($k) `,`
     type($v) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Matmul on quantized weights
+//===----------------------------------------------------------------------===//
+
+def Graph_QuantizedMatmulOp
+    : Graph_Op<"quantized_matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Matmul with a weight matrix kept in a ggml block encoding";
+  let description = [{
+    Multiplies the activations `x` (`[M, K]`, f32) by the transpose of a
+    weight matrix that stays in its ggml encoding `format`:
+
+    ```
+    y[m, n] = sum over k of x[m, k] * dequant(w)[n, k]      // y : [M, N], f32
+    ```
+
+    `w` holds the raw bytes of the `N` rows of `K` weights each, exactly as a
+    GGUF tensor with dims `[K, N]` stores them (ggml's `ne0 = K` is the
+    contiguous row): row `n` is `K / B` blocks of `S` bytes, `B` weights per
+    block, so `w` is `[N, K / B * S]` bytes. Multi-byte fields are little
+    endian; `d` and `m` are f16.
+
+    | format | B  | S  | block layout                     | weight i of the block      |
+    |--------|----|----|----------------------------------|----------------------------|
+    | f32    | 1  | 4  | f32                              | as is                      |
+    | f16    | 1  | 2  | f16                              | as is                      |
+    | bf16   | 1  | 2  | bf16                             | as is                      |
+    | q8_0   | 32 | 34 | d, 32 x i8 q                     | d * q[i]                   |
+    | q4_0   | 32 | 18 | d, 16 bytes of two 4-bit q each  | d * (q[i] - 8)             |
+    | q4_1   | 32 | 20 | d, m, 16 bytes of two 4-bit q    | d * q[i] + m               |
+
+    In q4_0 and q4_1, byte `j` of the quants holds weight `j` in its low
+    nibble and weight `j + 16` in its high nibble. Lowering fuses the
+    dequantization into the contraction: no dequantized copy of `w` is ever
+    built.
+
+    Example:
+
+    ```mlir
+    // 4096 x 4096 weights in Q8_0: 128 blocks of 34 bytes per row.
+    %y = graph.quantized_matmul q8_0 %x, %w
+        : tensor<1x4096xf32>, tensor<4096x4352xi8>
+    // %y : tensor<1x4096xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [2]>:$x,
+                       TensorRankOf<[I8], [2]>:$w,
+                       Graph_GgmlType:$format);
+  let results = (outs TensorRankOf<[F32], [2]>:$y);
+  let assemblyFormat = [{
+    $format $x `,` $w attr-dict `:` type($x) `,` type($w)
   }];
   let hasVerifier = 1;
 }
