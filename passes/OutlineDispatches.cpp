@@ -47,6 +47,7 @@ struct OutlineDispatchesPass
     : lathe::impl::OutlineDispatchesBase<OutlineDispatchesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    SymbolTable symbols(module);
     SmallVector<func::FuncOp> entries;
     module.walk([&](func::FuncOp f) {
       if (f->hasAttr("lathe.entry"))
@@ -59,22 +60,29 @@ struct OutlineDispatchesPass
           loops.push_back(loop);
       unsigned index = 0;
       for (scf::ForallOp loop : loops)
-        if (failed(outline(module, entry, loop, index)))
+        if (failed(outline(symbols, entry, loop, index)))
           return signalPassFailure();
     }
   }
 
-  LogicalResult outline(ModuleOp module, func::FuncOp entry,
+  LogicalResult outline(SymbolTable &symbols, func::FuncOp entry,
                         scf::ForallOp loop, unsigned &index) {
-    if (loop.getRank() != 1 || !loop.getOutputs().empty())
-      return loop.emitOpError("expected a bufferized one-dimensional "
-                              "workgroup loop");
-    std::optional<int64_t> lb = getConstantIntValue(loop.getMixedLowerBound()[0]);
-    std::optional<int64_t> ub = getConstantIntValue(loop.getMixedUpperBound()[0]);
-    std::optional<int64_t> step = getConstantIntValue(loop.getMixedStep()[0]);
-    if (!lb || !ub || !step || *step <= 0)
-      return loop.emitOpError("workgroup loop bounds must be static");
-    int64_t count = (*ub - *lb + *step - 1) / *step;
+    if (!loop.getOutputs().empty())
+      return loop.emitOpError("expected a bufferized workgroup loop");
+    // The workgroups of a multi-dimensional loop are numbered row-major.
+    SmallVector<int64_t> lbs, steps, counts;
+    int64_t count = 1;
+    for (unsigned d = 0; d < loop.getRank(); ++d) {
+      std::optional<int64_t> lb = getConstantIntValue(loop.getMixedLowerBound()[d]);
+      std::optional<int64_t> ub = getConstantIntValue(loop.getMixedUpperBound()[d]);
+      std::optional<int64_t> step = getConstantIntValue(loop.getMixedStep()[d]);
+      if (!lb || !ub || !step || *step <= 0)
+        return loop.emitOpError("workgroup loop bounds must be static");
+      lbs.push_back(*lb);
+      steps.push_back(*step);
+      counts.push_back(std::max<int64_t>((*ub - *lb + *step - 1) / *step, 0));
+      count *= counts.back();
+    }
     if (count <= 0) {
       loop.erase();
       return success();
@@ -124,14 +132,15 @@ struct OutlineDispatchesPass
       return a->isBeforeInBlock(b);
     });
 
-    OpBuilder builder(module.getContext());
-    builder.setInsertionPointToEnd(module.getBody());
+    OpBuilder builder(loop.getContext());
     std::string name = (entry.getName() + "_dispatch_" + Twine(index++)).str();
     SmallVector<Type> argTypes;
     for (Value b : bindings)
       argTypes.push_back(b.getType());
-    auto kernel = func::FuncOp::create(builder, loop.getLoc(), name,
+    auto kernel = func::FuncOp::create(loop.getLoc(), name,
                                        builder.getFunctionType(argTypes, {}));
+    // Appended to the module, renamed if the model already uses the name.
+    StringAttr kernelName = symbols.insert(kernel);
     kernel->setAttr(lathe::dispatch::kKernelAttrName, builder.getUnitAttr());
     kernel.setPrivate();
     Block *body = kernel.addEntryBlock();
@@ -141,21 +150,32 @@ struct OutlineDispatchesPass
       map.map(b, arg);
     for (Operation *op : toClone)
       builder.clone(*op, map);
-    Value wg = lathe::dispatch::WorkgroupIdOp::create(builder, loop.getLoc());
-    Value iv = wg;
-    if (*step != 1)
-      iv = arith::MulIOp::create(builder, loop.getLoc(), iv,
-                                 arith::ConstantIndexOp::create(builder, loop.getLoc(), *step));
-    if (*lb != 0)
-      iv = arith::AddIOp::create(builder, loop.getLoc(), iv,
-                                 arith::ConstantIndexOp::create(builder, loop.getLoc(), *lb));
-    map.map(loop.getInductionVars()[0], iv);
+    Location loc = loop.getLoc();
+    auto constant = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(builder, loc, v);
+    };
+    Value wg = lathe::dispatch::WorkgroupIdOp::create(builder, loc);
+    int64_t inner = count;
+    for (unsigned d = 0; d < loop.getRank(); ++d) {
+      inner /= counts[d];
+      Value index = wg;
+      if (d > 0)
+        index = arith::RemUIOp::create(builder, loc, index,
+                                       constant(counts[d] * inner));
+      if (inner != 1)
+        index = arith::DivUIOp::create(builder, loc, index, constant(inner));
+      if (steps[d] != 1)
+        index = arith::MulIOp::create(builder, loc, index, constant(steps[d]));
+      if (lbs[d] != 0)
+        index = arith::AddIOp::create(builder, loc, index, constant(lbs[d]));
+      map.map(loop.getInductionVars()[d], index);
+    }
     for (Operation &op : loop.getBody()->without_terminator())
       builder.clone(op, map);
     func::ReturnOp::create(builder, loop.getLoc());
 
     builder.setInsertionPoint(loop);
-    lathe::dispatch::LaunchOp::create(builder, loop.getLoc(), name, count,
+    lathe::dispatch::LaunchOp::create(builder, loop.getLoc(), kernelName, count,
                                       bindings);
     loop.erase();
     return success();

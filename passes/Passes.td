@@ -11,6 +11,9 @@ def LowerGraphToLinalg : Pass<"lathe-lower-graph", "mlir::ModuleOp"> {
     Rewrites every `graph` op that has no dedicated kernel path into
     upstream tensor-level IR (linalg.generic, linalg.matmul, tensor ops), so
     that dispatch formation and code generation see only upstream ops.
+    `graph.quantized_matmul` becomes one linalg.generic that decodes each
+    weight from its GGUF block bytes inside the reduction: no dequantized
+    copy of the weights exists at any level.
   }];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
@@ -25,6 +28,11 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
     with `scf.forall`; each forall is one dispatch whose iterations are the
     workgroups. The tile size aims at `workgroup-target` workgroups per
     dispatch, so that a thread pool of any size has work to balance.
+    Contractions (matmuls) are split into a grid of row and column tiles of
+    their result instead (a two-dimensional `scf.forall`), chosen to
+    minimize the operand bytes that all workgroups read together; column
+    tiles are multiples of 64 and row tiles at least 96 rows, dividing the
+    extents exactly.
   }];
   let options = [
     Option<"workgroupTarget", "workgroup-target", "int64_t", "16",
@@ -38,9 +46,12 @@ def OutlineDispatches : Pass<"lathe-outline-dispatches", "mlir::ModuleOp"> {
   let summary = "Outline bufferized workgroup loops into dispatch kernels";
   let description = [{
     Moves the body of every `scf.forall` in an entry function (after
-    bufferization) into a kernel function whose first argument is the
-    workgroup id and whose other arguments are the root buffers it reads and
-    writes; the loop becomes a `dispatch.launch` of that kernel.
+    bufferization) into a kernel function whose arguments are the root
+    buffers it reads and writes and which reads its workgroup id with
+    `dispatch.workgroup_id`; views of those buffers and constants are rebuilt
+    inside the kernel. The loop becomes a `dispatch.launch` of that kernel;
+    the iterations of a multi-dimensional loop are numbered row-major and the
+    kernel recovers its indices from the workgroup id.
   }];
   let dependentDialects = ["lathe::dispatch::DispatchDialect",
                            "mlir::memref::MemRefDialect"];

@@ -36,6 +36,27 @@ std::string metadataName(StringRef name) {
   return out.empty() ? "_" : out;
 }
 
+/// MLIR's bare-pointer calling convention cannot pass a buffer with a
+/// zero-size dimension after the first (it finds no strides for it). Such a
+/// buffer holds no elements, so the function takes it as a `memref<0xT>` and
+/// its uses get a local zero-size buffer of the original type instead.
+void passEmptyBuffersAsRankOne(func::FuncOp func) {
+  Block &body = func.getBody().front();
+  for (BlockArgument arg : body.getArguments()) {
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!type || !type.hasStaticShape() || type.getNumElements() != 0 ||
+        type.getRank() == 1)
+      continue;
+    OpBuilder b = OpBuilder::atBlockBegin(&body);
+    Value local = memref::AllocaOp::create(b, func.getLoc(), type);
+    arg.replaceAllUsesWith(local);
+    arg.setType(MemRefType::get({0}, type.getElementType(), AffineMap(),
+                                type.getMemorySpace()));
+  }
+  func.setFunctionType(FunctionType::get(
+      func.getContext(), body.getArgumentTypes(), func.getResultTypes()));
+}
+
 void printDims(llvm::raw_ostream &os, MemRefType type) {
   if (type.getRank() == 0) {
     os << "scalar";
@@ -92,7 +113,12 @@ struct PrepareCpuABIPass
       auto inDtypes = func->getAttrOfType<ArrayAttr>("lathe.input_dtypes");
       auto outNames = func->getAttrOfType<ArrayAttr>("lathe.output_names");
       auto outDtypes = func->getAttrOfType<ArrayAttr>("lathe.output_dtypes");
-      if (!inNames || !inDtypes || !outNames || !outDtypes ||
+      auto strings = [](ArrayAttr a) {
+        return a && llvm::all_of(a, llvm::IsaPred<StringAttr>);
+      };
+      if (!strings(inNames) || !strings(inDtypes) || !strings(outNames) ||
+          !strings(outDtypes) || inNames.size() != inDtypes.size() ||
+          outNames.size() != outDtypes.size() ||
           inNames.size() + outNames.size() != func.getNumArguments() ||
           func.getNumResults() != 0) {
         func.emitOpError("entry signature does not match its names (expected "
@@ -123,19 +149,45 @@ struct PrepareCpuABIPass
       if (failed(func.insertArgument(hostIndex, ptrType, {}, func.getLoc())))
         return signalPassFailure();
       Value host = func.getArgument(hostIndex);
+      // The entry returns the first non-zero status of its dispatches
+      // (runtime/include/lathe/model_abi.h), kept in a stack slot.
+      OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+      Location loc = func.getLoc();
+      auto i32 = b.getI32Type();
+      Value one = LLVM::ConstantOp::create(b, loc, b.getI64Type(),
+                                           b.getI64IntegerAttr(1));
+      Value status = LLVM::AllocaOp::create(b, loc, ptrType, i32, one);
+      LLVM::StoreOp::create(
+          b, loc,
+          LLVM::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0)),
+          status);
       SmallVector<lathe::dispatch::LaunchOp> launches;
       func.walk([&](lathe::dispatch::LaunchOp op) { launches.push_back(op); });
       for (auto launch : launches)
-        lowerLaunch(launch, host, kernelIndex.lookup(launch.getKernel()));
+        lowerLaunch(launch, host, status,
+                    kernelIndex.lookup(launch.getKernel()));
+      func.walk([&](func::ReturnOp ret) {
+        OpBuilder rb(ret);
+        Value result = LLVM::LoadOp::create(rb, ret.getLoc(), i32, status);
+        ret.getOperandsMutable().assign(result);
+      });
+      func.setFunctionType(
+          FunctionType::get(ctx, func.getArgumentTypes(), {i32}));
     }
     os << "end\n";
+    for (auto func : module.getOps<func::FuncOp>())
+      if (func->hasAttr("lathe.entry") ||
+          func->hasAttr(lathe::dispatch::kKernelAttrName))
+        passEmptyBuffersAsRankOne(func);
     module->setAttr(kMetadataAttr, StringAttr::get(ctx, metadata));
     module->setAttr(kKernelsAttr, ArrayAttr::get(ctx, kernelNames));
     module->setAttr(kEntriesAttr, ArrayAttr::get(ctx, entryNames));
   }
 
-  /// dispatch.launch -> bindings table + host->dispatch(ctx, k, table, n).
-  void lowerLaunch(lathe::dispatch::LaunchOp launch, Value host, int64_t kernel) {
+  /// dispatch.launch -> bindings table + host->dispatch(ctx, k, table, n);
+  /// a non-zero result is stored to `status` unless one is there already.
+  void lowerLaunch(lathe::dispatch::LaunchOp launch, Value host, Value status,
+                   int64_t kernel) {
     OpBuilder b(launch);
     Location loc = launch.getLoc();
     MLIRContext *ctx = b.getContext();
@@ -163,9 +215,17 @@ struct PrepareCpuABIPass
                                        ArrayRef<LLVM::GEPArg>{1});
     Value fn = LLVM::LoadOp::create(b, loc, ptrType, fnSlot);
     auto fnType = LLVM::LLVMFunctionType::get(i32, {ptrType, i64, ptrType, i64});
-    LLVM::CallOp::create(b, loc, fnType,
-                         ValueRange{fn, context, constant(kernel), table,
-                                    constant(launch.getWorkgroupCount())});
+    Value result =
+        LLVM::CallOp::create(b, loc, fnType,
+                             ValueRange{fn, context, constant(kernel), table,
+                                        constant(launch.getWorkgroupCount())})
+            .getResult();
+    Value previous = LLVM::LoadOp::create(b, loc, i32, status);
+    Value zero = LLVM::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
+    Value clean = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq,
+                                       previous, zero);
+    Value first = LLVM::SelectOp::create(b, loc, clean, result, previous);
+    LLVM::StoreOp::create(b, loc, first, status);
     launch.erase();
   }
 };
@@ -180,6 +240,14 @@ struct EmitCpuABIPass : lathe::cpu::impl::EmitCpuABIBase<EmitCpuABIPass> {
       module.emitError("run lathe-cpu-prepare-abi first");
       return signalPassFailure();
     }
+    auto symbols = [](ArrayAttr a) {
+      return llvm::all_of(a, llvm::IsaPred<StringAttr>);
+    };
+    if (!symbols(kernels) || !symbols(entries)) {
+      module.emitError("lathe.kernels and lathe.entries must list function "
+                       "names as strings");
+      return signalPassFailure();
+    }
     OpBuilder b(&getContext());
     b.setInsertionPointToEnd(module.getBody());
     Location loc = module.getLoc();
@@ -192,12 +260,20 @@ struct EmitCpuABIPass : lathe::cpu::impl::EmitCpuABIBase<EmitCpuABIPass> {
       auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>(inner);
       if (!callee)
         return module.emitError("missing lowered function ") << inner;
-      callee.setLinkage(LLVM::Linkage::Internal);
+      // Entries: (buffers..., host) -> i32 status; kernels: (bindings..., wg).
+      Type result =
+          isEntry ? (Type)i32 : LLVM::LLVMVoidType::get(&getContext());
+      Type last = isEntry ? (Type)ptrType : (Type)i64;
       auto params = callee.getFunctionType().getParams();
-      unsigned pointers = params.size() - 1; // the last is wg id / host
-      auto type = LLVM::LLVMFunctionType::get(
-          isEntry ? (Type)i32 : LLVM::LLVMVoidType::get(&getContext()),
-          {ptrType, isEntry ? (Type)ptrType : (Type)i64});
+      if (params.empty() || params.back() != last ||
+          callee.getFunctionType().getReturnType() != result)
+        return callee.emitError("expected the signature ")
+               << (isEntry ? "(!llvm.ptr..., !llvm.ptr) -> i32"
+                           : "(!llvm.ptr..., i64) -> void")
+               << " of a lowered " << (isEntry ? "entry" : "kernel");
+      callee.setLinkage(LLVM::Linkage::Internal);
+      unsigned pointers = params.size() - 1;
+      auto type = LLVM::LLVMFunctionType::get(result, {ptrType, last});
       b.setInsertionPointToEnd(module.getBody());
       auto wrapper = LLVM::LLVMFuncOp::create(b, loc, exported, type);
       Block *block = wrapper.addEntryBlock(b);
@@ -211,12 +287,8 @@ struct EmitCpuABIPass : lathe::cpu::impl::EmitCpuABIBase<EmitCpuABIPass> {
         args.push_back(LLVM::LoadOp::create(b, loc, ptrType, slot));
       }
       args.push_back(block->getArgument(1));
-      LLVM::CallOp::create(b, loc, callee, args);
-      if (isEntry)
-        LLVM::ReturnOp::create(b, loc, ValueRange{LLVM::ConstantOp::create(
-                                          b, loc, i32, b.getI32IntegerAttr(0))});
-      else
-        LLVM::ReturnOp::create(b, loc, ValueRange{});
+      auto call = LLVM::CallOp::create(b, loc, callee, args);
+      LLVM::ReturnOp::create(b, loc, call.getResults());
       return success();
     };
     for (Attribute k : kernels) {
@@ -229,7 +301,6 @@ struct EmitCpuABIPass : lathe::cpu::impl::EmitCpuABIBase<EmitCpuABIPass> {
       if (failed(wrap(name, ("lathe_entry_" + name).str(), true)))
         return signalPassFailure();
     }
-    (void)i64;
 
     std::string text = metadata.getValue().str();
     text.push_back('\0');

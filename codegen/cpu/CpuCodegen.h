@@ -33,12 +33,8 @@ struct CompileOptions {
 /// Phases of the pipeline, in order; each adds its passes to `pm`.
 void buildGraphOptimizationPipeline(mlir::OpPassManager &pm);
 void buildDispatchPipeline(mlir::OpPassManager &pm, const CompileOptions &options);
-void buildCpuLoweringPipeline(mlir::OpPassManager &pm);
-
-/// Marks the f32 matmuls of kernels that the register-tiled recipe handles
-/// and applies it; the rest keep their scalar loops.
-mlir::LogicalResult applyMatmulRecipe(mlir::ModuleOp module,
-                                      const CompileOptions &options);
+void buildCpuLoweringPipeline(mlir::OpPassManager &pm,
+                              const CompileOptions &options);
 
 /// Translates an LLVM-dialect module to LLVM IR optimized at -O3 for the
 /// target CPU. Writes the IR text to `irText` when non-null, and the object

@@ -11,12 +11,54 @@ def PrepareCpuABI : Pass<"lathe-cpu-prepare-abi", "mlir::ModuleOp"> {
     `index` argument; every entry function gets a trailing `!llvm.ptr` to the
     runtime's `LatheHostABI` (runtime/include/lathe/model_abi.h), and each
     `dispatch.launch` becomes a table of binding pointers and an indirect call
-    of `host->dispatch`. The artifact metadata is computed here, while
+    of `host->dispatch`; the entry returns the first non-zero status of
+    those calls as an `i32`. The artifact metadata is computed here, while
     element types and shapes are still visible, and kept as the module
     attribute `lathe.metadata`.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect", "mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect"];
+}
+
+def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
+  let summary = "Rewrite f32 matmuls of kernels into packed, register-blocked loops";
+  let description = [{
+    At the buffer level, in every `dispatch.kernel` function: an f32
+    `linalg.matmul` with static shapes, unit inner strides and N a multiple of
+    `register-width` becomes the GotoBLAS loop nest. Each cache block of B
+    (`cache-block-k` x `cache-block-n`, shrunk to divisors of K and N) is
+    copied into a panel-major stack buffer (memref<nc/width x kc x width>)
+    and each block of A (`cache-block-m` rows) into a row-major one, so that
+    the inner loops read both contiguously whatever the row strides are (rows
+    a multiple of 4 KiB apart would otherwise share cache sets). Every
+    `register-rows` x `register-width` tile of C is then computed in vector
+    accumulators, one broadcast of A and one FMA per row and k, while the
+    panel of B stays in L1; C is prefetched at the start of a tile and added
+    at its end. Kernels with fewer than `pack-min-rows` rows read A and B in
+    place. Other matmuls are left to linalg.
+
+    Example: `linalg.matmul ins(%a, %b : memref<48x128xf32>, memref<128x64xf32>)
+    outs(%c : memref<48x64xf32>)` with the AVX2 defaults becomes `scf.for`
+    loops over the blocks and panels around an `scf.for` over k carrying six
+    `vector<16xf32>` accumulators, with stack buffers memref<4x128x16xf32>
+    and memref<48x128xf32>.
+  }];
+  let options = [
+    Option<"registerRows", "register-rows", "int64_t", "6",
+           "Rows of C held in registers">,
+    Option<"registerWidth", "register-width", "int64_t", "16",
+           "Columns of C held in registers per row (f32 lanes)">,
+    Option<"cacheBlockM", "cache-block-m", "int64_t", "144",
+           "Largest M extent of a packed block of A">,
+    Option<"cacheBlockK", "cache-block-k", "int64_t", "256",
+           "Largest K extent of a packed block of B">,
+    Option<"cacheBlockN", "cache-block-n", "int64_t", "1024",
+           "Largest N extent of a packed block of B">,
+    Option<"packMinRows", "pack-min-rows", "int64_t", "24",
+           "Fewest rows of C for which B is packed">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
 }
 
 def EmitCpuABI : Pass<"lathe-cpu-emit-abi", "mlir::ModuleOp"> {

@@ -13,9 +13,6 @@
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Dialect/Transform/IR/TransformOps.h"
-#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -71,7 +68,27 @@ void buildDispatchPipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(createCSEPass());
 }
 
-void buildCpuLoweringPipeline(OpPassManager &pm) {
+/// Width of the widest f32 vector registers the target CPU has, in bits.
+static unsigned vectorRegisterBits(const CompileOptions &options) {
+  if (!options.cpu.empty())
+    return StringRef(options.cpu).contains("avx512") ||
+                   StringRef(options.cpu).starts_with("znver4") ||
+                   StringRef(options.cpu).starts_with("znver5") ||
+                   StringRef(options.cpu).contains("sapphirerapids")
+               ? 512
+               : 256;
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512f") ? 512 : 256;
+}
+
+void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) {
+  // 6 x 16 f32 uses 12 of AVX2's 16 ymm registers for accumulators; with
+  // AVX-512, 6 x 64 uses 24 of 32 zmm.
+  lathe::cpu::MatmulMicrokernelOptions matmul;
+  matmul.registerWidth = vectorRegisterBits(options) == 512 ? 64 : 16;
+  pm.addPass(lathe::cpu::createMatmulMicrokernel(matmul));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
   pm.addPass(lathe::cpu::createPrepareCpuABI());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
@@ -96,107 +113,6 @@ void buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(lathe::cpu::createEmitCpuABI());
-}
-
-/// Register-tiled f32 matmul: 6xN register tiles with K innermost, vectorized
-/// to FMA outer products; N is four vector registers with AVX-512 (6x64: 24
-/// zmm accumulators, 95% of FMA peak at 1024^3) and two with AVX2 (6x16: 12
-/// of the 16 ymm registers). Applies to matmuls marked `lathe.matmul_recipe`,
-/// whose sizes it divides statically. `@REGISTER_N@` is the register tile.
-static constexpr llvm::StringLiteral kMatmulRecipe = R"mlir(
-module attributes {transform.with_named_sequence} {
-  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
-    %mm = transform.structured.match ops{["linalg.matmul"]} attributes {lathe.matmul_recipe} in %root : (!transform.any_op) -> !transform.any_op
-    %t1, %l1:3 = transform.structured.tile_using_for %mm tile_sizes [256, 256, 256]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    %t2, %l2:3 = transform.structured.tile_using_for %t1 tile_sizes [6, @REGISTER_N@, 1]
-        : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
-    %lm = transform.cast %l2#0 : !transform.any_op to !transform.op<"scf.for">
-    %main, %rem = transform.loop.peel %lm : (!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)
-    %f0 = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.apply_patterns to %f0 { transform.apply_patterns.canonicalization } : !transform.any_op
-    %mms = transform.structured.match ops{["linalg.matmul"]} attributes {lathe.matmul_recipe} in %root : (!transform.any_op) -> !transform.any_op
-    transform.structured.vectorize %mms {create_named_contraction} : !transform.any_op
-    %f = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.apply_patterns to %f {
-      transform.apply_patterns.memref.fold_memref_alias_ops
-      transform.apply_patterns.canonicalization
-    } : !transform.any_op
-    transform.apply_cse to %f : !transform.any_op
-    %f2 = transform.structured.hoist_redundant_vector_transfers %f : (!transform.any_op) -> !transform.any_op
-    transform.apply_patterns to %f2 {
-      transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
-      transform.apply_patterns.vector.lower_outerproduct
-    } : !transform.any_op
-    transform.apply_patterns to %f2 {
-      transform.apply_patterns.vector.transfer_permutation_patterns
-      transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1
-      transform.apply_patterns.vector.lower_broadcast
-    } : !transform.any_op
-    transform.yield
-  }
-}
-)mlir";
-
-/// Width of the widest f32 vector registers the target CPU has, in bits.
-static unsigned vectorRegisterBits(const CompileOptions &options) {
-  if (!options.cpu.empty())
-    return StringRef(options.cpu).contains("avx512") ||
-                   StringRef(options.cpu).starts_with("znver4") ||
-                   StringRef(options.cpu).starts_with("znver5") ||
-                   StringRef(options.cpu).contains("sapphirerapids")
-               ? 512
-               : 256;
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  return features.lookup("avx512f") ? 512 : 256;
-}
-
-LogicalResult applyMatmulRecipe(ModuleOp module, const CompileOptions &options) {
-  bool any = false;
-  module.walk([&](func::FuncOp func) {
-    if (!func->hasAttr(lathe::dispatch::kKernelAttrName))
-      return;
-    func.walk([&](linalg::MatmulOp mm) {
-      if (!mm.hasPureBufferSemantics())
-        return;
-      auto types = llvm::map_to_vector(mm->getOperandTypes(), [](Type t) {
-        return cast<MemRefType>(t);
-      });
-      if (!llvm::all_of(types, [](MemRefType t) {
-            return t.getElementType().isF32() && t.hasStaticShape();
-          }))
-        return;
-      int64_t m = types[0].getDimSize(0), k = types[0].getDimSize(1),
-              n = types[1].getDimSize(1);
-      // Each level of the recipe must tile these sizes without remainder,
-      // except the 6-row register tile, whose remainder is peeled.
-      bool divides = (m <= 256 || m % 256 == 0) && n % 256 == 0 &&
-                     k % 256 == 0 && m >= 6;
-      if (!divides)
-        return;
-      mm->setAttr("lathe.matmul_recipe", UnitAttr::get(mm.getContext()));
-      any = true;
-    });
-  });
-  if (!any)
-    return success();
-  std::string text = kMatmulRecipe.str();
-  unsigned registerN = vectorRegisterBits(options) == 512 ? 64 : 16;
-  size_t at = text.find("@REGISTER_N@");
-  text.replace(at, strlen("@REGISTER_N@"), std::to_string(registerN));
-  OwningOpRef<ModuleOp> recipe =
-      parseSourceString<ModuleOp>(text, module.getContext());
-  if (!recipe)
-    return module.emitError("internal error: matmul recipe does not parse");
-  auto entry = transform::detail::findTransformEntryPoint(
-      *recipe, ModuleOp(), transform::TransformDialect::kTransformEntryPointSymbolName);
-  if (!entry)
-    return module.emitError("internal error: matmul recipe has no entry point");
-  if (failed(transform::applyTransformNamedSequence(
-          module, entry, *recipe, transform::TransformOptions())))
-    return failure();
-  module.walk([](linalg::MatmulOp mm) { mm->removeAttr("lathe.matmul_recipe"); });
-  return success();
 }
 
 LogicalResult emitObject(ModuleOp module, const CompileOptions &options,

@@ -17,6 +17,8 @@ def Dispatch_Dialect : Dialect {
     Nothing here names a target: CPU, CUDA and Vulkan code generation each
     map workgroups and bindings onto their own execution model.
   }];
+  // dispatch.kernel is a discardable attribute on functions.
+  let hasOperationAttrVerify = 1;
 }
 
 class Dispatch_Op<string mnemonic, list<Trait> traits = []>

@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace lathe::dispatch;
@@ -15,6 +16,26 @@ void DispatchDialect::initialize() {
 #define GET_OP_LIST
 #include "dialects/dispatch/DispatchOps.cpp.inc"
       >();
+}
+
+LogicalResult DispatchDialect::verifyOperationAttribute(Operation *op,
+                                                       NamedAttribute attr) {
+  if (attr.getName() != kKernelAttrName)
+    return op->emitError("unknown dispatch dialect attribute '")
+           << attr.getName().getValue() << "'";
+  if (!isa<UnitAttr>(attr.getValue()))
+    return op->emitError("'")
+           << kKernelAttrName << "' must be a unit attribute";
+  // Kernels stay marked through lowering (func.func, then llvm.func).
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  if (!function)
+    return op->emitError("'") << kKernelAttrName
+                              << "' may only be attached to a function";
+  if (!function.getResultTypes().empty())
+    return op->emitError("kernel '")
+           << SymbolTable::getSymbolName(op).getValue()
+           << "' must not return values; it writes its bindings";
+  return success();
 }
 
 LogicalResult LaunchOp::verify() {

@@ -36,16 +36,9 @@ Value inF32(OpBuilder &b, Location loc, ValueRange args, const ScalarFn &fn) {
 
 bool inputsAreFloat(NodeImporter &n) { return isFloatDtype(n.inputDtype(0)); }
 
-LogicalResult requireInputs(NodeImporter &n, unsigned count) {
-  for (unsigned i = 0; i < count; ++i)
-    if (!n.hasInput(i))
-      return n.fail("expects " + Twine(count) + " inputs");
-  return success();
-}
-
 /// Unary float op whose formula is `fn`.
 LogicalResult floatUnary(NodeImporter &n, const ScalarFn &fn) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   if (!inputsAreFloat(n))
     return n.unsupported("input type for a float-only op");
@@ -60,7 +53,7 @@ LogicalResult floatUnary(NodeImporter &n, const ScalarFn &fn) {
 /// null when the op does not accept that kind).
 LogicalResult binary(NodeImporter &n, const ScalarFn &floatFn,
                      const ScalarFn &intFn, bool boolResult = false) {
-  if (failed(requireInputs(n, 2)))
+  if (failed(n.expectInputs(2)))
     return failure();
   if (failed(broadcastShapes(n.inputShape(0), n.inputShape(1))))
     return n.fail("input shapes cannot be broadcast together");
@@ -140,7 +133,7 @@ LogicalResult compare(NodeImporter &n, arith::CmpFPredicate fp,
 }
 
 LogicalResult importPow(NodeImporter &n) {
-  if (failed(requireInputs(n, 2)))
+  if (failed(n.expectInputs(2)))
     return failure();
   bool baseFloat = isFloatDtype(n.inputDtype(0));
   bool expFloat = isFloatDtype(n.inputDtype(1));
@@ -198,7 +191,7 @@ LogicalResult importBitShift(NodeImporter &n) {
 }
 
 LogicalResult importWhere(NodeImporter &n) {
-  if (failed(requireInputs(n, 3)))
+  if (failed(n.expectInputs(3)))
     return failure();
   auto s = broadcastShapes(n.inputShape(0), n.inputShape(1));
   if (succeeded(s))
@@ -217,7 +210,7 @@ LogicalResult importWhere(NodeImporter &n) {
 
 /// Clip: min/max come from inputs (opset >= 11) or attributes.
 LogicalResult importClip(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   bool isFloat = inputsAreFloat(n);
   bool isUnsigned = isUnsignedDtype(n.inputDtype(0));
@@ -265,7 +258,7 @@ LogicalResult importClip(NodeImporter &n) {
 }
 
 LogicalResult castTo(NodeImporter &n, OnnxDtype to) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   Type element = elementTypeFor(n.b.getContext(), to);
   if (!element)
@@ -288,20 +281,20 @@ LogicalResult importCast(NodeImporter &n) {
 }
 
 LogicalResult importCastLike(NodeImporter &n) {
-  if (failed(requireInputs(n, 2)))
+  if (failed(n.expectInputs(2)))
     return failure();
   return castTo(n, n.inputDtype(1));
 }
 
 LogicalResult importIdentity(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   n.setOutput(0, n.input(0), n.inputDtype(0));
   return success();
 }
 
 LogicalResult importNot(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   Value out = buildElementwise(
       n.b, n.loc, n.input(0), n.inputType(0).getElementType(),
@@ -313,7 +306,7 @@ LogicalResult importNot(NodeImporter &n) {
 }
 
 LogicalResult importAbs(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   bool isFloat = inputsAreFloat(n), isUnsigned = isUnsignedDtype(n.inputDtype(0));
   Value out = buildElementwise(
@@ -328,7 +321,7 @@ LogicalResult importAbs(NodeImporter &n) {
 }
 
 LogicalResult importNeg(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   bool isFloat = inputsAreFloat(n);
   Value out = buildElementwise(
@@ -342,7 +335,7 @@ LogicalResult importNeg(NodeImporter &n) {
 }
 
 LogicalResult importSign(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   bool isFloat = inputsAreFloat(n);
   Type t = n.inputType(0).getElementType();
@@ -365,7 +358,7 @@ LogicalResult importSign(NodeImporter &n) {
 }
 
 LogicalResult importRelu(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   bool isFloat = inputsAreFloat(n);
   Type t = n.inputType(0).getElementType();
@@ -380,7 +373,7 @@ LogicalResult importRelu(NodeImporter &n) {
 }
 
 LogicalResult importIsNaN(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   Value out = buildElementwise(
       n.b, n.loc, n.input(0), n.b.getI1Type(),
@@ -392,7 +385,7 @@ LogicalResult importIsNaN(NodeImporter &n) {
 }
 
 LogicalResult importIsInf(NodeImporter &n) {
-  if (failed(requireInputs(n, 1)))
+  if (failed(n.expectInputs(1)))
     return failure();
   bool detectPos = n.attrInt("detect_positive", 1), detectNeg = n.attrInt("detect_negative", 1);
   Type t = n.inputType(0).getElementType();

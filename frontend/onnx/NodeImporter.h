@@ -108,6 +108,10 @@ public:
   mlir::LogicalResult fail(const llvm::Twine &message) const;
   /// Emits "unsupported <what>" at the node's location and returns failure.
   mlir::LogicalResult unsupported(const llvm::Twine &what) const;
+  /// Fails unless inputs 0 .. count-1 are all present.
+  mlir::LogicalResult expectInputs(unsigned count) const;
+  /// Fails unless input `i` has rank >= 1 (`what` names it).
+  mlir::LogicalResult expectNonScalar(unsigned i, llvm::StringRef what) const;
 
   /// Normalises a possibly negative axis against `rank`; fails when out of
   /// range.

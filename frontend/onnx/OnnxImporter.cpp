@@ -83,6 +83,13 @@ static std::string dtypeLabel(OnnxDtype dtype) {
   if (onnx::TensorProto::DataType_IsValid(dtype))
     return onnx::TensorProto::DataType_Name(
         static_cast<onnx::TensorProto::DataType>(dtype));
+  // Types newer than the onnx.proto this was built with (onnx 1.14 - 1.19).
+  static constexpr llvm::StringLiteral newer[] = {
+      "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",        "INT4",           "FLOAT4E2M1", "FLOAT8E8M0",
+      "UINT2",        "INT2"};
+  if (dtype >= 17 && dtype < 17 + (OnnxDtype)std::size(newer))
+    return newer[dtype - 17].str();
   return "data type " + std::to_string(dtype);
 }
 
@@ -104,6 +111,21 @@ LogicalResult NodeImporter::fail(const Twine &message) const {
 
 LogicalResult NodeImporter::unsupported(const Twine &what) const {
   return fail("unsupported " + what);
+}
+
+LogicalResult NodeImporter::expectInputs(unsigned count) const {
+  for (unsigned i = 0; i < count; ++i)
+    if (!hasInput(i))
+      return fail("expects " + Twine(count) + " input" +
+                  (count == 1 ? "" : "s") + ", input #" + Twine(i) +
+                  " is missing");
+  return success();
+}
+
+LogicalResult NodeImporter::expectNonScalar(unsigned i, StringRef what) const {
+  if (inputRank(i) == 0)
+    return fail(what + " must have rank >= 1, not be a scalar");
+  return success();
 }
 
 DenseElementsAttr NodeImporter::constantInput(unsigned i) const {
@@ -160,7 +182,7 @@ NodeImporter::attrInts(StringRef name) const {
 FailureOr<int64_t> NodeImporter::normalizeAxis(int64_t axis,
                                                int64_t rank) const {
   int64_t normalized = axis < 0 ? axis + rank : axis;
-  if (normalized < 0 || normalized >= std::max<int64_t>(rank, 1))
+  if (normalized < 0 || normalized >= rank) // A scalar has no axes.
     return fail("axis " + Twine(axis) + " is out of range for rank " +
                 Twine(rank));
   return normalized;
@@ -175,6 +197,30 @@ namespace {
 /// Limit on a single initializer: larger tensors belong in external data
 /// that is mapped, and this keeps a corrupt size from allocating gigabytes.
 constexpr uint64_t kMaxInlineTensorBytes = uint64_t(4) << 30;
+
+/// Limit on any tensor of the program, the runtime's LATHE_MAX_TENSOR_BYTES
+/// (runtime/include/lathe/runtime.h): larger ones could not be passed in or
+/// out, and their sizes could overflow the address arithmetic of the code.
+constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 34;
+
+/// Why `type` is too large for a tensor, or an empty string.
+std::string tensorTooLarge(RankedTensorType type) {
+  if (llvm::is_contained(type.getShape(), 0))
+    return "";
+  unsigned bits = type.getElementTypeBitWidth();
+  uint64_t bytes = bits == 1 ? 1 : bits / 8;
+  for (int64_t d : type.getShape()) {
+    if (d > 0 && bytes > kMaxTensorBytes / uint64_t(d)) {
+      std::string shape;
+      llvm::raw_string_ostream os(shape);
+      llvm::interleave(type.getShape(), os, ", ");
+      return "shape [" + shape + "] is larger than a tensor may be (" +
+             std::to_string(kMaxTensorBytes >> 30) + " GiB)";
+    }
+    bytes *= uint64_t(d);
+  }
+  return "";
+}
 
 class GraphImporter {
 public:
@@ -440,6 +486,9 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                           << ": unsupported op domain '" << node.domain()
                           << "'";
   }
+  if (node.output_size() == 0)
+    return emitError(UnknownLoc::get(&ctx)) << path << ": " << describeNode(node, opset)
+                          << ": the node has no outputs";
   auto it = table.find(node.op_type());
   if (it == table.end())
     return emitError(UnknownLoc::get(&ctx)) << path << ": " << describeNode(node, opset)
@@ -471,6 +520,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
       return importer.unsupported("output #" + Twine(i) + " ('" + out + "')");
     RankedTensorType want = declared[i];
     auto got = cast<RankedTensorType>(result.value.getType());
+    if (std::string why = tensorTooLarge(got); !why.empty())
+      return importer.fail("output '" + out + "': " + why);
     if (want && want.getShape() != got.getShape())
       return importer.fail("computed shape of output '" + out +
                            "' differs from the shape the model declares");
@@ -540,6 +591,10 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
         convertValueType(info, /*allowSymbolic=*/false, dtype);
     if (failed(type))
       return nullptr;
+    if (std::string why = tensorTooLarge(*type); !why.empty()) {
+      (void)error("input '" + info.name() + "': " + why);
+      return nullptr;
+    }
     inputs.push_back(&info);
     inputTypes.push_back(*type);
     inputNames.push_back(builder.getStringAttr(info.name()));

@@ -21,6 +21,7 @@ Value constantI64(OpBuilder &b, Location loc, ArrayRef<int64_t> values,
 }
 
 LogicalResult importReshape(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   auto shape = n.constantInts(1, "shape input");
   if (failed(shape))
     return failure();
@@ -42,7 +43,8 @@ LogicalResult importReshape(NodeImporter &n) {
     }
     if (d < 0)
       return n.fail("shape has a negative dimension");
-    known *= d;
+    if (llvm::MulOverflow(known, d, known))
+      return n.fail("shape has more elements than can be counted");
   }
   int64_t total = n.inputType(0).getNumElements();
   if (inferred >= 0) {
@@ -57,6 +59,7 @@ LogicalResult importReshape(NodeImporter &n) {
 }
 
 LogicalResult importFlatten(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   int64_t rank = n.inputRank(0);
   int64_t axis = n.attrInt("axis", 1);
   if (axis < 0) axis += rank;
@@ -89,6 +92,7 @@ FailureOr<SmallVector<int64_t>> axesOf(NodeImporter &n, int64_t since, int64_t r
 }
 
 LogicalResult importSqueeze(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   ArrayRef<int64_t> in = n.inputShape(0);
   auto axes = axesOf(n, 13, in.size());
   if (failed(axes)) return failure();
@@ -106,6 +110,7 @@ LogicalResult importSqueeze(NodeImporter &n) {
 }
 
 LogicalResult importUnsqueeze(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   ArrayRef<int64_t> in = n.inputShape(0);
   int64_t outRank = in.size();
   SmallVector<int64_t> raw;
@@ -121,6 +126,8 @@ LogicalResult importUnsqueeze(NodeImporter &n) {
   for (int64_t a : raw) {
     auto norm = n.normalizeAxis(a, outRank);
     if (failed(norm)) return failure();
+    if (llvm::is_contained(axes, *norm))
+      return n.fail("axes name dimension " + Twine(*norm) + " twice");
     axes.push_back(*norm);
   }
   SmallVector<int64_t> out;
@@ -132,6 +139,7 @@ LogicalResult importUnsqueeze(NodeImporter &n) {
 }
 
 LogicalResult importTranspose(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   int64_t rank = n.inputRank(0);
   SmallVector<int64_t> perm;
   if (auto p = n.attrInts("perm")) {
@@ -141,15 +149,23 @@ LogicalResult importTranspose(NodeImporter &n) {
   }
   SmallVector<int64_t> sorted(perm);
   llvm::sort(sorted);
-  for (int64_t d = 0; d < rank; ++d)
-    if ((int64_t)sorted.size() != rank || sorted[d] != d)
-      return n.fail("perm is not a permutation of the input's dimensions");
+  bool isPermutation = (int64_t)sorted.size() == rank;
+  for (int64_t d = 0; isPermutation && d < rank; ++d)
+    isPermutation = sorted[d] == d;
+  if (!isPermutation)
+    return n.fail("perm is not a permutation of the input's dimensions");
+  if (rank == 0) { // A scalar is its own transpose.
+    n.setOutput(0, n.input(0), n.inputDtype(0));
+    return success();
+  }
   n.setOutput(0, buildTranspose(n.b, n.loc, n.input(0), perm), n.inputDtype(0));
   return success();
 }
 
 LogicalResult importConcat(NodeImporter &n) {
-  if (!n.hasInput(0)) return n.fail("expects inputs");
+  if (n.numInputs() == 0 || failed(n.expectInputs(n.numInputs())) ||
+      failed(n.expectNonScalar(0, "input #0")))
+    return failure();
   int64_t rank = n.inputRank(0);
   auto axis = n.normalizeAxis(n.attrInt("axis", 0), rank);
   if (failed(axis)) return failure();
@@ -176,6 +192,7 @@ LogicalResult importConcat(NodeImporter &n) {
 }
 
 LogicalResult importSlice(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   ArrayRef<int64_t> in = n.inputShape(0);
   int64_t rank = in.size();
   SmallVector<int64_t> starts, ends, axes, steps;
@@ -204,14 +221,16 @@ LogicalResult importSlice(NodeImporter &n) {
     int64_t s = starts[i], e = ends[i];
     if (s < 0) s += dim;
     if (e < 0) e += dim;
+    // |step| as unsigned: -INT64_MIN does not fit an int64_t.
+    uint64_t absStep = step > 0 ? uint64_t(step) : 0 - uint64_t(step);
     if (step > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      size[*axis] = e > s ? (e - s + step - 1) / step : 0;
+      size[*axis] = e > s ? 1 + uint64_t(e - s - 1) / absStep : 0;
     } else {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      size[*axis] = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+      size[*axis] = s > e ? 1 + uint64_t(s - e - 1) / absStep : 0;
     }
     offset[*axis] = s;
     stride[*axis] = step;
@@ -253,6 +272,8 @@ Value normalizeIndex(OpBuilder &b, Location loc, Value raw, int64_t dim) {
 }
 
 LogicalResult importGather(NodeImporter &n) {
+  if (failed(n.expectInputs(2)) || failed(n.expectNonScalar(0, "data")))
+    return failure();
   ArrayRef<int64_t> data = n.inputShape(0), indices = n.inputShape(1);
   int64_t rank = data.size(), q = indices.size();
   auto axis = n.normalizeAxis(n.attrInt("axis", 0), rank);
@@ -286,6 +307,8 @@ LogicalResult importGather(NodeImporter &n) {
 }
 
 LogicalResult importGatherElements(NodeImporter &n) {
+  if (failed(n.expectInputs(2)) || failed(n.expectNonScalar(0, "data")))
+    return failure();
   ArrayRef<int64_t> data = n.inputShape(0), indices = n.inputShape(1);
   int64_t rank = data.size();
   if ((int64_t)indices.size() != rank) return n.fail("indices rank differs from data rank");
@@ -307,6 +330,7 @@ LogicalResult importGatherElements(NodeImporter &n) {
 }
 
 LogicalResult importExpand(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   auto shape = n.constantInts(1, "shape input");
   if (failed(shape)) return failure();
   auto out = broadcastShapes(n.inputShape(0), *shape);
@@ -316,6 +340,7 @@ LogicalResult importExpand(NodeImporter &n) {
 }
 
 LogicalResult importShape(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   ArrayRef<int64_t> in = n.inputShape(0);
   int64_t rank = in.size();
   int64_t start = n.attrInt("start", 0), end = n.attrInt("end", rank);
@@ -329,6 +354,7 @@ LogicalResult importShape(NodeImporter &n) {
 }
 
 LogicalResult importSize(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   n.setOutput(0, constantI64(n.b, n.loc, {n.inputType(0).getNumElements()}, true),
               onnx::TensorProto::INT64);
   return success();
@@ -387,6 +413,8 @@ LogicalResult importConstantOfShape(NodeImporter &n) {
 }
 
 LogicalResult importSplit(NodeImporter &n) {
+  if (failed(n.expectInputs(1)) || failed(n.expectNonScalar(0, "input")))
+    return failure();
   ArrayRef<int64_t> in = n.inputShape(0);
   auto axis = n.normalizeAxis(n.attrInt("axis", 0), in.size());
   if (failed(axis)) return failure();
@@ -421,12 +449,14 @@ LogicalResult importSplit(NodeImporter &n) {
 }
 
 LogicalResult importTrilu(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   int64_t rank = n.inputRank(0);
   if (rank < 2) return n.fail("input rank must be at least 2");
   int64_t k = 0;
   if (n.hasInput(1)) {
     auto v = n.constantInts(1, "k input");
     if (failed(v)) return failure();
+    if (v->size() != 1) return n.fail("k must hold one value");
     k = (*v)[0];
   }
   bool upper = n.attrInt("upper", 1) != 0;
@@ -446,6 +476,7 @@ LogicalResult importTrilu(NodeImporter &n) {
 }
 
 LogicalResult importTile(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   auto repeats = n.constantInts(1, "repeats input");
   if (failed(repeats)) return failure();
   ArrayRef<int64_t> in = n.inputShape(0);
@@ -453,7 +484,10 @@ LogicalResult importTile(NodeImporter &n) {
   SmallVector<int64_t> out;
   for (auto [d, r] : llvm::zip(in, *repeats)) {
     if (r <= 0) return n.unsupported("non-positive repeats");
-    out.push_back(d * r);
+    int64_t extent;
+    if (llvm::MulOverflow(d, r, extent))
+      return n.fail("repeats make a dimension too large");
+    out.push_back(extent);
   }
   Value input = n.input(0);
   int64_t rank = in.size();
@@ -474,6 +508,7 @@ LogicalResult importTile(NodeImporter &n) {
 }
 
 LogicalResult importDropout(NodeImporter &n) {
+  if (failed(n.expectInputs(1))) return failure();
   // Inference: the identity, with an all-true mask.
   if (n.hasInput(2)) {
     DenseElementsAttr training = n.constantInput(2);
@@ -498,7 +533,10 @@ LogicalResult importRange(NodeImporter &n) {
   };
   double s = get(start), l = get(limit), d = get(delta);
   if (d == 0) return n.fail("delta is zero");
-  int64_t count = std::max<int64_t>((int64_t)std::ceil((l - s) / d), 0);
+  double steps = std::ceil((l - s) / d);
+  if (!(steps < double(int64_t(1) << 40)))
+    return n.fail("Range has too many elements");
+  int64_t count = std::max<int64_t>((int64_t)steps, 0);
   if (count == 0) return n.unsupported("empty Range");
   Type t = n.inputType(0).getElementType();
   bool isFloat = isa<FloatType>(t);

@@ -170,8 +170,11 @@ Value buildBroadcastTo(OpBuilder &b, Location loc, Value input,
 TypedAttr scalarAttr(Type type, double value) {
   if (auto ft = dyn_cast<FloatType>(type))
     return FloatAttr::get(ft, value);
+  // Truncated to the width: 1 is true for i1, 255 is -1 for i8.
   return IntegerAttr::get(type, APInt(type.getIntOrFloatBitWidth(),
-                                      (uint64_t)(int64_t)value, true));
+                                      (uint64_t)(int64_t)value,
+                                      /*isSigned=*/value < 0,
+                                      /*implicitTrunc=*/true));
 }
 
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double value) {

@@ -131,12 +131,18 @@ lathe_status lathe_thread_pool_create(size_t thread_count,
   sigset_t all_signals, previous_signals;
   sigfillset(&all_signals);
   pthread_sigmask(SIG_SETMASK, &all_signals, &previous_signals);
+  /* Kernels keep their cache blocks on the stack (a few hundred KiB): give
+     workers the same 8 MiB as a default main thread, whatever the limits. */
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setstacksize(&attributes, (size_t)8 << 20);
   for (size_t i = 0; i < result->worker_count; ++i) {
     result->workers[i].pool = result;
     result->workers[i].index = i;
-    int error = pthread_create(&result->workers[i].thread, NULL, worker_main,
-                               &result->workers[i]);
+    int error = pthread_create(&result->workers[i].thread, &attributes,
+                               worker_main, &result->workers[i]);
     if (error != 0) {
+      pthread_attr_destroy(&attributes);
       pthread_sigmask(SIG_SETMASK, &previous_signals, NULL);
       stop_workers(result, i);
       destroy_pool(result);
@@ -144,6 +150,7 @@ lathe_status lathe_thread_pool_create(size_t thread_count,
                                  i + 1, thread_count - 1, strerror(error));
     }
   }
+  pthread_attr_destroy(&attributes);
   pthread_sigmask(SIG_SETMASK, &previous_signals, NULL);
   *pool = result;
   return NULL;

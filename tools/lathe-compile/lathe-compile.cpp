@@ -90,6 +90,25 @@ int main(int argc, char **argv) {
     return fail("unsupported target '" + target + "' (supported: cpu)");
   if (emit == Phase::Artifact && outputPath.empty())
     return fail("missing -o OUTPUT");
+  if (workgroups <= 0)
+    return fail("--workgroups expects N > 0, got " + llvm::Twine(workgroups));
+  // An output that cannot be written is found now, not after compiling.
+  if (!outputPath.empty() && outputPath != "-") {
+    llvm::StringRef dir = llvm::sys::path::parent_path(outputPath);
+    if (dir.empty())
+      dir = ".";
+    if (llvm::sys::fs::is_directory(outputPath))
+      return fail("cannot write '" + outputPath + "': it is a directory");
+    if (!llvm::sys::fs::exists(dir))
+      return fail("cannot write '" + outputPath + "': directory '" + dir +
+                  "' does not exist");
+    if (!llvm::sys::fs::is_directory(dir))
+      return fail("cannot write '" + outputPath + "': '" + dir +
+                  "' is not a directory");
+    if (llvm::sys::fs::access(dir, llvm::sys::fs::AccessMode::Write))
+      return fail("cannot write '" + outputPath + "': directory '" + dir +
+                  "' is not writable");
+  }
 
   lathe::onnx_import::ImportOptions importOptions;
   for (const std::string &d : dims) {
@@ -158,10 +177,8 @@ int main(int argc, char **argv) {
   if (emit == Phase::Dispatch)
     return printTo([&](llvm::raw_ostream &os) { module->print(os); });
 
-  if (failed(lathe::cpu::applyMatmulRecipe(*module, options)))
-    return fail(inputPath + ": matmul tiling failed");
   if (!runPasses(*module, [&](OpPassManager &pm) {
-        lathe::cpu::buildCpuLoweringPipeline(pm);
+        lathe::cpu::buildCpuLoweringPipeline(pm, options);
       }))
     return fail(inputPath + ": lowering to LLVM failed");
 

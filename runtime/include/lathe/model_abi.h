@@ -18,7 +18,10 @@
  *
  *   void <kernel symbol>(void **bindings, int64_t workgroup_id);
  *     One per kernel. Computes one workgroup of a dispatch; workgroups of one
- *     dispatch are independent and may run concurrently in any order.
+ *     dispatch are independent and may run concurrently in any order. A
+ *     kernel may keep up to 2 MiB of cache blocks on its thread's stack:
+ *     threads that run kernels need stacks of a few MiB (the runtime's
+ *     workers get 8 MiB).
  *
  * Metadata (version LATHE_MODEL_ABI_VERSION):
  *

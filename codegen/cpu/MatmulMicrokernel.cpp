@@ -1,0 +1,299 @@
+//===- MatmulMicrokernel.cpp - Register-blocked f32 matmul for the CPU ----===//
+//
+// Rewrites the f32 linalg.matmul of a kernel into the GotoBLAS loop nest:
+// blocks of B (kc x nc) and of A (mc x kc) are copied into contiguous scratch
+// buffers, and a register tile of `rows` x `width` accumulators is updated
+// with one broadcast-FMA per row and k while a kc x width panel of B stays in
+// L1. Without the copies, rows of A or B that are a multiple of 4 KiB apart
+// fall into the same L1/L2 sets and the kernel runs from L3.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/cpu/CpuCodegen.h"
+
+#include "dialects/dispatch/DispatchOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace lathe::cpu {
+#define GEN_PASS_DEF_MATMULMICROKERNEL
+#include "codegen/cpu/CpuPasses.h.inc"
+} // namespace lathe::cpu
+
+using namespace mlir;
+
+namespace {
+
+/// Largest divisor of `extent` that is a multiple of `step` and at most
+/// `limit` (`step` itself divides `extent`).
+int64_t blockSize(int64_t extent, int64_t step, int64_t limit) {
+  for (int64_t size = std::max(limit / step, int64_t(1)) * step; size > step;
+       size -= step)
+    if (extent % size == 0)
+      return size;
+  return step;
+}
+
+bool hasUnitInnerStride(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
+/// Sizes of one rewritten matmul C[m,n] += A[m,k] * B[k,n], and of its
+/// blocks: `rows` x `width` accumulators in registers, a `kc` x `width`
+/// panel of B in L1, an `mc` x `kc` block of A in L2.
+struct MatmulTiling {
+  int64_t m, n, k;
+  int64_t rows, width, mc, kc, nc;
+};
+
+class MatmulEmitter {
+public:
+  MatmulEmitter(OpBuilder &b, Location loc, const MatmulTiling &tiling)
+      : b(b), loc(loc), t(tiling),
+        vectorType(VectorType::get({tiling.width}, b.getF32Type())) {}
+
+  /// Emits the loop nest at the builder's insertion point, packing blocks of
+  /// A into `packedA` (memref<mc x kc>) and of B into `packedB`
+  /// (memref<nc/width x kc x width>).
+  void emitPacked(Value a, Value bMatrix, Value c, Value packedA,
+                  Value packedB) {
+    forLoop(0, t.n, t.nc, [&](Value n0) {
+      forLoop(0, t.k, t.kc, [&](Value k0) {
+        packB(bMatrix, packedB, k0, n0);
+        auto rowBlock = [&](Value m0, int64_t blockRows) {
+          packA(a, packedA, blockRows, m0, k0);
+          // Each panel of B stays in L1 while every tile of the block uses it.
+          forLoop(0, t.nc / t.width, 1, [&](Value j) {
+            Value column = add(n0, mul(j, t.width));
+            forTiles(blockRows, [&](Value r0, int64_t tileRows) {
+              emitTile(tileRows, add(m0, r0), column, c,
+                       [&](Value r, Value k) {
+                         return load(packedA, {add(r0, r), k});
+                       },
+                       [&](Value k) {
+                         return vector::LoadOp::create(
+                             b, loc, vectorType, packedB,
+                             ValueRange{j, k, constant(0)});
+                       });
+            });
+          });
+        };
+        int64_t mainRows = t.m - t.m % t.mc;
+        if (mainRows > 0)
+          forLoop(0, mainRows, t.mc,
+                  [&](Value m0) { rowBlock(m0, t.mc); });
+        if (t.m % t.mc)
+          rowBlock(constant(mainRows), t.m % t.mc);
+      });
+    });
+  }
+
+  /// Emits the loop nest reading A and B in place, for matmuls with too few
+  /// rows to amortize packing.
+  void emitDirect(Value a, Value bMatrix, Value c) {
+    forLoop(0, t.n, t.width, [&](Value column) {
+      forLoop(0, t.k, t.kc, [&](Value k0) {
+        forTiles(t.m, [&](Value m0, int64_t tileRows) {
+          emitTile(tileRows, m0, column, c,
+                   [&](Value r, Value k) {
+                     return load(a, {add(m0, r), add(k0, k)});
+                   },
+                   [&](Value k) {
+                     return vector::LoadOp::create(
+                         b, loc, vectorType, bMatrix,
+                         ValueRange{add(k0, k), column});
+                   });
+        });
+      });
+    });
+  }
+
+private:
+  Value constant(int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+
+  Value mul(Value x, int64_t y) {
+    return arith::MulIOp::create(b, loc, x, constant(y));
+  }
+
+  Value load(Value memref, ArrayRef<Value> indices) {
+    return memref::LoadOp::create(b, loc, memref, indices);
+  }
+
+  void forLoop(int64_t lb, int64_t ub, int64_t step,
+               function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, constant(lb), constant(ub),
+                                   constant(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVar());
+  }
+
+  /// Calls `body(r0, tileRows)` for the register tiles covering `extent`
+  /// rows: a loop of full tiles, then the remainder.
+  void forTiles(int64_t extent, function_ref<void(Value, int64_t)> body) {
+    int64_t full = extent - extent % t.rows;
+    if (full > 0)
+      forLoop(0, full, t.rows, [&](Value r0) { body(r0, t.rows); });
+    if (extent % t.rows)
+      body(constant(full), extent % t.rows);
+  }
+
+  /// packed[j][k][:] = B[k0 + k][n0 + j * width : +width].
+  void packB(Value bMatrix, Value packed, Value k0, Value n0) {
+    forLoop(0, t.nc / t.width, 1, [&](Value j) {
+      Value column = add(n0, mul(j, t.width));
+      forLoop(0, t.kc, 1, [&](Value k) {
+        Value row = vector::LoadOp::create(b, loc, vectorType, bMatrix,
+                                           ValueRange{add(k0, k), column});
+        vector::StoreOp::create(b, loc, row, packed,
+                                ValueRange{j, k, constant(0)});
+      });
+    });
+  }
+
+  /// packed[r][:] = A[m0 + r][k0 : k0 + kc] for the rows of one block:
+  /// contiguous, so that rows do not share cache sets whatever K is.
+  void packA(Value a, Value packed, int64_t blockRows, Value m0, Value k0) {
+    int64_t chunk = t.kc % t.width == 0 ? t.width : 1;
+    auto chunkType = VectorType::get({chunk}, b.getF32Type());
+    forLoop(0, blockRows, 1, [&](Value r) {
+      forLoop(0, t.kc, chunk, [&](Value k) {
+        Value part = vector::LoadOp::create(b, loc, chunkType, a,
+                                            ValueRange{add(m0, r), add(k0, k)});
+        vector::StoreOp::create(b, loc, part, packed, ValueRange{r, k});
+      });
+    });
+  }
+
+  /// C[cRow : cRow + tileRows][column : column + width] +=
+  ///   sum over k < kc of aElement(r, k) * bRow(k).
+  void emitTile(int64_t tileRows, Value cRow, Value column, Value c,
+                function_ref<Value(Value, Value)> aElement,
+                function_ref<Value(Value)> bRow) {
+    // The accumulators start at zero and C is added at the end, when the
+    // prefetches issued here have brought it in: C is too large to stay in
+    // cache between the K blocks of a big matmul, and loading it first would
+    // stall every tile on a memory round trip.
+    SmallVector<Value> rowIndex;
+    for (int64_t r = 0; r < tileRows; ++r) {
+      rowIndex.push_back(add(cRow, constant(r)));
+      memref::PrefetchOp::create(b, loc, c, ValueRange{rowIndex.back(), column},
+                                 /*isWrite=*/true, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+    }
+    Value zero = arith::ConstantOp::create(
+        b, loc, vectorType, DenseElementsAttr::get(vectorType, 0.0f));
+    SmallVector<Value> accumulators(tileRows, zero);
+    auto loop = scf::ForOp::create(
+        b, loc, constant(0), constant(t.kc), constant(1), accumulators,
+        [&](OpBuilder &nested, Location, Value k, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nested.getInsertionBlock());
+          Value bVector = bRow(k);
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < tileRows; ++r) {
+            Value splat = vector::BroadcastOp::create(
+                b, loc, vectorType, aElement(constant(r), k));
+            next.push_back(vector::FMAOp::create(b, loc, splat, bVector, acc[r]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    for (int64_t r = 0; r < tileRows; ++r) {
+      ValueRange at{rowIndex[r], column};
+      Value old = vector::LoadOp::create(b, loc, vectorType, c, at);
+      Value sum = arith::AddFOp::create(b, loc, old, loop.getResult(r));
+      vector::StoreOp::create(b, loc, sum, c, at);
+    }
+  }
+
+  OpBuilder &b;
+  Location loc;
+  MatmulTiling t;
+  VectorType vectorType;
+};
+
+struct MatmulMicrokernelPass
+    : lathe::cpu::impl::MatmulMicrokernelBase<MatmulMicrokernelPass> {
+  using MatmulMicrokernelBase::MatmulMicrokernelBase;
+
+  void runOnOperation() override {
+    if (registerRows < 1 || registerWidth < 1 || cacheBlockK < 1 ||
+        cacheBlockN < registerWidth) {
+      getOperation().emitError("lathe-cpu-matmul-microkernel: register and "
+                               "cache block sizes must be positive, with "
+                               "cache-block-n >= register-width");
+      return signalPassFailure();
+    }
+    SmallVector<linalg::MatmulOp> matmuls;
+    getOperation().walk([&](func::FuncOp func) {
+      if (func->hasAttr(lathe::dispatch::kKernelAttrName))
+        func.walk([&](linalg::MatmulOp mm) {
+          if (isSupported(mm))
+            matmuls.push_back(mm);
+        });
+    });
+    for (linalg::MatmulOp mm : matmuls)
+      rewrite(mm);
+  }
+
+  /// Plain f32 matmuls on buffers with static shapes, unit inner strides and
+  /// N a multiple of the register width; everything else keeps linalg's loops.
+  bool isSupported(linalg::MatmulOp mm) const {
+    if (!mm.hasPureBufferSemantics() || mm.hasUserDefinedMaps())
+      return false;
+    for (Type type : mm->getOperandTypes()) {
+      auto memref = cast<MemRefType>(type);
+      if (!memref.getElementType().isF32() || !memref.hasStaticShape() ||
+          !hasUnitInnerStride(memref))
+        return false;
+    }
+    auto c = cast<MemRefType>(mm.getDpsInits()[0].getType());
+    return c.getDimSize(1) % registerWidth == 0;
+  }
+
+  void rewrite(linalg::MatmulOp mm) {
+    Value a = mm.getDpsInputs()[0], bMatrix = mm.getDpsInputs()[1],
+          c = mm.getDpsInits()[0];
+    auto cType = cast<MemRefType>(c.getType());
+    MatmulTiling tiling;
+    tiling.m = cType.getDimSize(0);
+    tiling.n = cType.getDimSize(1);
+    tiling.k = cast<MemRefType>(a.getType()).getDimSize(1);
+    tiling.rows = registerRows;
+    tiling.width = registerWidth;
+    tiling.kc = blockSize(tiling.k, 1, cacheBlockK);
+    tiling.nc = blockSize(tiling.n, registerWidth, cacheBlockN);
+    tiling.mc = std::min(tiling.m, std::max(cacheBlockM / registerRows, int64_t(1)) *
+                                       registerRows);
+    OpBuilder b(mm);
+    MatmulEmitter emitter(b, mm.getLoc(), tiling);
+    // Packing pays off once each panel of B is reused by enough rows of A.
+    if (tiling.m < packMinRows) {
+      emitter.emitDirect(a, bMatrix, c);
+      mm.erase();
+      return;
+    }
+    auto func = mm->getParentOfType<func::FuncOp>();
+    OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
+    auto alignment = entry.getI64IntegerAttr(64);
+    Type f32 = b.getF32Type();
+    Value packedB = memref::AllocaOp::create(
+        entry, mm.getLoc(),
+        MemRefType::get({tiling.nc / tiling.width, tiling.kc, tiling.width}, f32),
+        alignment);
+    Value packedA = memref::AllocaOp::create(
+        entry, mm.getLoc(), MemRefType::get({tiling.mc, tiling.kc}, f32),
+        alignment);
+    emitter.emitPacked(a, bMatrix, c, packedA, packedB);
+    mm.erase();
+  }
+};
+
+} // namespace

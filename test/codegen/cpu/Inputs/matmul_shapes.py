@@ -1,0 +1,31 @@
+"""Writes MatMul models of awkward shapes, with inputs and numpy's product,
+for lathe-compile / lathe-run: remainder rows, K not a multiple of the
+vector width, one row, and shapes that split into workgroup grids."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+SHAPES = [(1, 7, 16), (5, 33, 32), (7, 300, 48), (400, 96, 64), (390, 260, 80),
+          (1000, 513, 32), (1, 1024, 512), (192, 256, 1024), (960, 64, 640)]
+
+out = Path(sys.argv[1])
+out.mkdir(parents=True, exist_ok=True)
+rng = np.random.default_rng(7)
+for m, k, n in SHAPES:
+    name = f"mm_{m}x{k}x{n}"
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "b"], ["y"])], name,
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [m, k]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, [k, n])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+              out / f"{name}.onnx")
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    np.save(out / f"{name}_a.npy", a)
+    np.save(out / f"{name}_b.npy", b)
+    np.save(out / f"{name}_y.npy", (a.astype(np.float64) @ b).astype(np.float32))
+    print(name)

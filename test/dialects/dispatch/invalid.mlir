@@ -1,0 +1,155 @@
+// RUN: lathe-opt %s -split-input-file -verify-diagnostics
+
+func.func private @k(%a: memref<4xf32>) attributes {dispatch.kernel} {
+  return
+}
+func.func @zero_workgroups(%a: memref<4xf32>) {
+  // expected-error @+1 {{attribute 'workgroup_count' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  dispatch.launch @k[0](%a) : memref<4xf32>
+  return
+}
+
+// -----
+
+func.func private @k(%a: memref<4xf32>) attributes {dispatch.kernel} {
+  return
+}
+func.func @negative_workgroups(%a: memref<4xf32>) {
+  // expected-error @+1 {{'workgroup_count' failed to satisfy constraint}}
+  dispatch.launch @k[-2](%a) : memref<4xf32>
+  return
+}
+
+// -----
+
+func.func private @k(%a: memref<?xf32>) attributes {dispatch.kernel} {
+  return
+}
+func.func @dynamic_binding(%a: memref<?xf32>) {
+  // expected-error @+1 {{operand #0 must be variadic of statically shaped memref of any type values}}
+  dispatch.launch @k[1](%a) : memref<?xf32>
+  return
+}
+
+// -----
+
+func.func private @k(%a: tensor<4xf32>) attributes {dispatch.kernel} {
+  return
+}
+func.func @tensor_binding(%a: tensor<4xf32>) {
+  // expected-error @+1 {{operand #0 must be variadic of statically shaped memref of any type values}}
+  dispatch.launch @k[1](%a) : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func private @k(%a: memref<4xf32>, %b: memref<2xf32, strided<[2]>>) attributes {dispatch.kernel} {
+  return
+}
+func.func @strided_binding(%a: memref<4xf32>, %b: memref<2xf32, strided<[2]>>) {
+  // expected-error @+1 {{binding #1 must have the identity layout}}
+  dispatch.launch @k[1](%a, %b) : memref<4xf32>, memref<2xf32, strided<[2]>>
+  return
+}
+
+// -----
+
+func.func @missing_kernel(%a: memref<4xf32>) {
+  // expected-error @+1 {{kernel 'nowhere' is not a func.func}}
+  dispatch.launch @nowhere[1](%a) : memref<4xf32>
+  return
+}
+
+// -----
+
+memref.global "private" @table : memref<4xf32> = dense<0.0>
+func.func @kernel_is_a_global(%a: memref<4xf32>) {
+  // expected-error @+1 {{kernel 'table' is not a func.func}}
+  dispatch.launch @table[1](%a) : memref<4xf32>
+  return
+}
+
+// -----
+
+func.func private @plain(%a: memref<4xf32>) {
+  return
+}
+func.func @unmarked_kernel(%a: memref<4xf32>) {
+  // expected-error @+1 {{'plain' is not marked dispatch.kernel}}
+  dispatch.launch @plain[1](%a) : memref<4xf32>
+  return
+}
+
+// -----
+
+func.func private @k(%a: memref<4xf32>, %b: memref<4xf32>) attributes {dispatch.kernel} {
+  return
+}
+func.func @too_few_bindings(%a: memref<4xf32>) {
+  // expected-error @+1 {{binding types do not match the signature of 'k'}}
+  dispatch.launch @k[1](%a) : memref<4xf32>
+  return
+}
+
+// -----
+
+func.func private @k(%a: memref<4xf32>) attributes {dispatch.kernel} {
+  return
+}
+func.func @wrong_binding_type(%a: memref<4xf16>) {
+  // expected-error @+1 {{binding types do not match the signature of 'k'}}
+  dispatch.launch @k[1](%a) : memref<4xf16>
+  return
+}
+
+// -----
+
+func.func @workgroup_id_on_host() {
+  // expected-error @+1 {{'dispatch.workgroup_id' op must be inside a func.func marked dispatch.kernel}}
+  %wg = dispatch.workgroup_id
+  return
+}
+
+// -----
+
+llvm.func @workgroup_id_outside_func_func() attributes {dispatch.kernel} {
+  // expected-error @+1 {{'dispatch.workgroup_id' op must be inside a func.func marked dispatch.kernel}}
+  %wg = dispatch.workgroup_id
+  llvm.return
+}
+
+// -----
+
+func.func private @workgroup_id_not_index() attributes {dispatch.kernel} {
+  // expected-error @+1 {{'dispatch.workgroup_id' op result #0 must be index, but got 'i32'}}
+  %wg = "dispatch.workgroup_id"() : () -> i32
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'dispatch.kernel' must be a unit attribute}}
+func.func private @kernel_attr_not_unit() attributes {dispatch.kernel = 1 : i64} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'dispatch.kernel' may only be attached to a function}}
+memref.global "private" @not_a_function : memref<4xf32> = dense<0.0> {dispatch.kernel}
+
+// -----
+
+// expected-error @+1 {{kernel 'returns_value' must not return values; it writes its bindings}}
+func.func private @returns_value() -> index attributes {dispatch.kernel} {
+  %c0 = arith.constant 0 : index
+  return %c0 : index
+}
+
+// -----
+
+// expected-error @+1 {{unknown dispatch dialect attribute 'dispatch.kernal'}}
+func.func private @misspelled() attributes {dispatch.kernal} {
+  return
+}

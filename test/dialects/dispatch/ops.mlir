@@ -1,0 +1,54 @@
+// RUN: lathe-opt %s | lathe-opt | FileCheck %s
+// RUN: lathe-opt %s --mlir-print-op-generic | lathe-opt | FileCheck %s
+
+// A kernel computes one workgroup: the id comes from dispatch.workgroup_id,
+// the buffers are its arguments.
+// CHECK-LABEL: func.func private @add_kernel
+// CHECK-SAME: (%{{.+}}: memref<64x32xf32>, %{{.+}}: memref<64x32xf32>, %{{.+}}: memref<64x32xf32>)
+// CHECK-SAME: attributes {dispatch.kernel}
+// CHECK: %[[WG:.+]] = dispatch.workgroup_id{{$}}
+// CHECK: arith.muli %[[WG]], %[[WG]] : index
+func.func private @add_kernel(%a: memref<64x32xf32>, %b: memref<64x32xf32>, %out: memref<64x32xf32>) attributes {dispatch.kernel} {
+  %wg = dispatch.workgroup_id
+  %row = arith.muli %wg, %wg : index
+  return
+}
+
+// CHECK-LABEL: func.func private @no_bindings
+// CHECK: dispatch.workgroup_id {tag = 3 : i64}
+func.func private @no_bindings() attributes {dispatch.kernel} {
+  %wg = dispatch.workgroup_id {tag = 3 : i64}
+  return
+}
+
+// The workgroup id may be used in nested regions of the kernel.
+// CHECK-LABEL: func.func private @nested_id
+// CHECK: scf.execute_region
+// CHECK:   dispatch.workgroup_id
+func.func private @nested_id(%x: memref<4xf32>) attributes {dispatch.kernel} {
+  scf.execute_region {
+    %wg = dispatch.workgroup_id
+    %v = memref.load %x[%wg] : memref<4xf32>
+    scf.yield
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @host
+// CHECK-SAME: (%[[A:[a-z0-9_]+]]: memref<64x32xf32>, %[[B:[a-z0-9_]+]]: memref<64x32xf32>, %[[C:[a-z0-9_]+]]: memref<64x32xf32>, %[[X:[a-z0-9_]+]]: memref<4xf32>)
+// CHECK: dispatch.launch @add_kernel[16] (%[[A]], %[[B]], %[[C]]) : memref<64x32xf32>, memref<64x32xf32>, memref<64x32xf32>
+// CHECK: dispatch.launch @no_bindings[1] (){{$}}
+// CHECK: dispatch.launch @nested_id[4] (%[[X]]) {note = "x"} : memref<4xf32>
+func.func @host(%a: memref<64x32xf32>, %b: memref<64x32xf32>, %c: memref<64x32xf32>, %x: memref<4xf32>) {
+  dispatch.launch @add_kernel[16](%a, %b, %c) : memref<64x32xf32>, memref<64x32xf32>, memref<64x32xf32>
+  dispatch.launch @no_bindings[1]()
+  dispatch.launch @nested_id[4](%x) {note = "x"} : memref<4xf32>
+  return
+}
+
+// Kernels stay marked after lowering to the LLVM dialect.
+// CHECK-LABEL: llvm.func @lowered_kernel
+// CHECK-SAME: attributes {dispatch.kernel}
+llvm.func @lowered_kernel(%bindings: !llvm.ptr, %wg: i64) attributes {dispatch.kernel} {
+  llvm.return
+}

@@ -1,0 +1,213 @@
+// RUN: lathe-opt --lathe-form-dispatches %s -split-input-file | FileCheck %s
+// RUN: lathe-opt --lathe-form-dispatches=workgroup-target=4 %s -split-input-file | FileCheck %s --check-prefix=WG4
+
+// 64 rows for 16 workgroups: tiles of 4 rows, the whole row range of the
+// other dim inside each workgroup.
+// CHECK-LABEL: func.func @elementwise
+// CHECK-SAME: (%[[A:[a-z0-9_]+]]: tensor<64x32xf32>, %[[B:[a-z0-9_]+]]: tensor<64x32xf32>)
+// CHECK: %[[INIT:.+]] = tensor.empty() : tensor<64x32xf32>
+// CHECK: %[[R:.+]] = scf.forall (%[[WG:.+]]) = (0) to (64) step (4) shared_outs(%[[OUT:.+]] = %[[INIT]]) -> (tensor<64x32xf32>) {
+// CHECK-DAG: %[[SA:.+]] = tensor.extract_slice %[[A]][%[[WG]], 0] [4, 32] [1, 1] : tensor<64x32xf32> to tensor<4x32xf32>
+// CHECK-DAG: %[[SB:.+]] = tensor.extract_slice %[[B]][%[[WG]], 0] [4, 32] [1, 1] : tensor<64x32xf32> to tensor<4x32xf32>
+// CHECK-DAG: %[[SO:.+]] = tensor.extract_slice %[[OUT]][%[[WG]], 0] [4, 32] [1, 1] : tensor<64x32xf32> to tensor<4x32xf32>
+// CHECK: %[[T:.+]] = linalg.generic {{.*}} ins(%[[SA]], %[[SB]] : tensor<4x32xf32>, tensor<4x32xf32>) outs(%[[SO]] : tensor<4x32xf32>)
+// CHECK:   arith.addf
+// CHECK: scf.forall.in_parallel {
+// CHECK:   tensor.parallel_insert_slice %[[T]] into %[[OUT]][%[[WG]], 0] [4, 32] [1, 1] : tensor<4x32xf32> into tensor<64x32xf32>
+// CHECK: return %[[R]]
+// WG4-LABEL: func.func @elementwise
+// WG4: scf.forall (%{{.+}}) = (0) to (64) step (16)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @elementwise(%a: tensor<64x32xf32>, %b: tensor<64x32xf32>) -> tensor<64x32xf32> attributes {lathe.entry} {
+  %init = tensor.empty() : tensor<64x32xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a, %b : tensor<64x32xf32>, tensor<64x32xf32>) outs(%init : tensor<64x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+
+// -----
+
+// The reduction loop is not split: the first parallel loop (d1) is, and each
+// workgroup reduces its columns over all 8 rows. With fewer columns than
+// workgroups, one column per workgroup; with a tile that does not divide the
+// extent (10 / 4 workgroups -> tiles of 3), the last tile is clamped.
+// CHECK-LABEL: func.func @column_sum
+// CHECK-SAME: (%[[A:[a-z0-9_]+]]: tensor<8x10xf32>, %[[INIT:[a-z0-9_]+]]: tensor<10xf32>)
+// CHECK: scf.forall (%[[WG:.+]]) in (10) shared_outs(%[[OUT:.+]] = %[[INIT]])
+// CHECK: tensor.extract_slice %[[A]][0, %[[WG]]] [8, 1] [1, 1] : tensor<8x10xf32> to tensor<8x1xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]} ins(%{{.+}} : tensor<8x1xf32>) outs(%{{.+}} : tensor<1xf32>)
+// CHECK: tensor.parallel_insert_slice %{{.+}} into %[[OUT]][%[[WG]]] [1] [1] : tensor<1xf32> into tensor<10xf32>
+// WG4-DAG: #[[CLAMP:.+]] = affine_map<(d0) -> (-d0 + 10, 3)>
+// WG4-LABEL: func.func @column_sum
+// WG4: scf.forall (%[[WG:.+]]) = (0) to (10) step (3)
+// WG4: %[[SIZE:.+]] = affine.min #[[CLAMP]](%[[WG]])
+// WG4: tensor.extract_slice %{{.+}}[0, %[[WG]]] [8, %[[SIZE]]] [1, 1] : tensor<8x10xf32> to tensor<8x?xf32>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @column_sum(%a: tensor<8x10xf32>, %init: tensor<10xf32>) -> tensor<10xf32> attributes {lathe.entry} {
+  %r = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%a : tensor<8x10xf32>) outs(%init : tensor<10xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<10xf32>
+  return %r : tensor<10xf32>
+}
+
+// -----
+
+// Each root op is its own dispatch; the second reads the result of the first.
+// CHECK-LABEL: func.func @two_dispatches
+// CHECK: %[[FIRST:.+]] = scf.forall
+// CHECK:   linalg.fill
+// CHECK: %[[SECOND:.+]] = scf.forall (%{{.+}}) = (0) to (32) step (2) shared_outs(%{{.+}} = %[[FIRST]])
+// CHECK:   linalg.generic
+// CHECK:     math.exp
+// CHECK: return %[[SECOND]]
+#id1 = affine_map<(d0) -> (d0)>
+func.func @two_dispatches(%c: tensor<32xf32>) -> tensor<32xf32> attributes {lathe.entry} {
+  %one = arith.constant 1.0 : f32
+  %f = linalg.fill ins(%one : f32) outs(%c : tensor<32xf32>) -> tensor<32xf32>
+  %r = linalg.generic {indexing_maps = [#id1], iterator_types = ["parallel"]} outs(%f : tensor<32xf32>) {
+  ^bb0(%o: f32):
+    %e = math.exp %o : f32
+    linalg.yield %e : f32
+  } -> tensor<32xf32>
+  return %r : tensor<32xf32>
+}
+
+// -----
+
+// Named ops tile the same way: a matmul is split over rows of the result; a
+// leading loop of extent 1 is skipped.
+// CHECK-LABEL: func.func @matmul
+// CHECK: scf.forall (%[[WG:.+]]) in (6)
+// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<1x4xf32>, tensor<4x5xf32>) outs(%{{.+}} : tensor<1x5xf32>)
+// CHECK: tensor.parallel_insert_slice %{{.+}}[%[[WG]], 0] [1, 5] [1, 1] : tensor<1x5xf32> into tensor<6x5xf32>
+// CHECK-LABEL: func.func @unit_leading_dim
+// CHECK: scf.forall (%[[WG:.+]]) = (0) to (48) step (3)
+// CHECK: linalg.fill {{.*}} -> tensor<1x3xf32>
+// CHECK: tensor.parallel_insert_slice %{{.+}}[0, %[[WG]]] [1, 3] [1, 1] : tensor<1x3xf32> into tensor<1x48xf32>
+func.func @matmul(%a: tensor<6x4xf32>, %b: tensor<4x5xf32>, %c: tensor<6x5xf32>) -> tensor<6x5xf32> attributes {lathe.entry} {
+  %r = linalg.matmul ins(%a, %b : tensor<6x4xf32>, tensor<4x5xf32>) outs(%c : tensor<6x5xf32>) -> tensor<6x5xf32>
+  return %r : tensor<6x5xf32>
+}
+func.func @unit_leading_dim(%c: tensor<1x48xf32>) -> tensor<1x48xf32> attributes {lathe.entry} {
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.fill ins(%zero : f32) outs(%c : tensor<1x48xf32>) -> tensor<1x48xf32>
+  return %r : tensor<1x48xf32>
+}
+
+// -----
+
+// Left on the host: functions that are not entries, ops with no parallel loop
+// of extent > 1 (a full reduction, a single element, dynamic extents), ops on
+// buffers and ops nested in other regions.
+// CHECK-LABEL: func.func @not_an_entry
+// CHECK-NOT: scf.forall
+// CHECK: linalg.fill
+// CHECK-LABEL: func.func @full_reduction
+// CHECK-NOT: scf.forall
+// CHECK: linalg.reduce
+// CHECK-LABEL: func.func @single_element
+// CHECK-NOT: scf.forall
+// CHECK: linalg.fill
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK-NOT: scf.forall
+// CHECK: linalg.fill
+// CHECK-LABEL: func.func @buffers
+// CHECK-NOT: scf.forall
+// CHECK: linalg.fill
+// CHECK-LABEL: func.func @nested
+// CHECK-NOT: scf.forall
+// CHECK: scf.execute_region
+// CHECK: linalg.fill
+// CHECK-NOT: scf.forall
+// CHECK: return
+func.func @not_an_entry(%c: tensor<64xf32>) -> tensor<64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.fill ins(%zero : f32) outs(%c : tensor<64xf32>) -> tensor<64xf32>
+  return %r : tensor<64xf32>
+}
+func.func @full_reduction(%a: tensor<64xf32>, %c: tensor<f32>) -> tensor<f32> attributes {lathe.entry} {
+  %r = linalg.reduce ins(%a : tensor<64xf32>) outs(%c : tensor<f32>) dimensions = [0]
+    (%x: f32, %acc: f32) {
+      %s = arith.addf %x, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<f32>
+}
+func.func @single_element(%c: tensor<1x1xf32>) -> tensor<1x1xf32> attributes {lathe.entry} {
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.fill ins(%zero : f32) outs(%c : tensor<1x1xf32>) -> tensor<1x1xf32>
+  return %r : tensor<1x1xf32>
+}
+func.func @dynamic_rows(%c: tensor<?xf32>) -> tensor<?xf32> attributes {lathe.entry} {
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.fill ins(%zero : f32) outs(%c : tensor<?xf32>) -> tensor<?xf32>
+  return %r : tensor<?xf32>
+}
+func.func @buffers(%c: memref<64xf32>) attributes {lathe.entry} {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<64xf32>)
+  return
+}
+func.func @nested(%c: tensor<64xf32>) -> tensor<64xf32> attributes {lathe.entry} {
+  %r = scf.execute_region -> tensor<64xf32> {
+    %zero = arith.constant 0.0 : f32
+    %f = linalg.fill ins(%zero : f32) outs(%c : tensor<64xf32>) -> tensor<64xf32>
+    scf.yield %f : tensor<64xf32>
+  }
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+// An op with a zero-size loop computes nothing: its results are its inits.
+// Here the sum over an empty axis is the fill's zeros, which alone become a
+// dispatch.
+// CHECK-LABEL: func.func @sum_over_empty_axis
+// CHECK-SAME: (%{{.+}}: tensor<2x0x4xf32>)
+// CHECK: %[[FILLED:.+]] = scf.forall
+// CHECK:   linalg.fill
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[FILLED]] : tensor<2x4xf32>
+// CHECK-LABEL: func.func @empty_elementwise
+// CHECK-SAME: (%{{.+}}: tensor<3x0xf32>, %[[INIT:[a-z0-9_]+]]: tensor<3x0xf32>)
+// CHECK-NEXT: return %[[INIT]] : tensor<3x0xf32>
+#in = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#out = affine_map<(d0, d1, d2) -> (d0, d2)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @sum_over_empty_axis(%a: tensor<2x0x4xf32>) -> tensor<2x4xf32> attributes {lathe.entry} {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<2x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a : tensor<2x0x4xf32>) outs(%init : tensor<2x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4xf32>
+  return %r : tensor<2x4xf32>
+}
+func.func @empty_elementwise(%a: tensor<3x0xf32>, %init: tensor<3x0xf32>) -> tensor<3x0xf32> attributes {lathe.entry} {
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<3x0xf32>) outs(%init : tensor<3x0xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.negf %x : f32
+    linalg.yield %s : f32
+  } -> tensor<3x0xf32>
+  return %r : tensor<3x0xf32>
+}
+
+// -----
+
+// A workgroup target below one means one workgroup, never a zero tile size.
+// RUN: lathe-opt --lathe-form-dispatches=workgroup-target=0 %s -split-input-file | FileCheck %s --check-prefix=WG0
+// WG0-LABEL: func.func @elementwise
+// WG0: scf.forall (%{{.+}}) = (0) to (64) step (64)
+// WG0: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x32xf32>, tensor<64x32xf32>)
