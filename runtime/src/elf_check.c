@@ -193,7 +193,7 @@ static lathe_status check_segments(elf_file *file, const Elf64_Ehdr *header) {
   if (!file->segments)
     return lathe_status_create("%s: out of memory", file->path);
 
-  Elf64_Phdr dynamic;
+  Elf64_Phdr dynamic = {0};
   unsigned dynamic_count = 0;
   for (unsigned i = 0; i < header->e_phnum; ++i) {
     Elf64_Phdr segment;

@@ -198,7 +198,7 @@ static lathe_status parse_header(parser *p, char **fields, size_t count) {
   if (strcmp(fields[0], "lathe-artifact") != 0 || count != 2)
     return parse_error(p, "expected 'lathe-artifact <version>' (is this a "
                           "Lathe model library?)");
-  uint64_t version;
+  uint64_t version = 0;
   lathe_status status =
       parse_count(p, fields[1], UINT32_MAX, "artifact version", &version);
   if (status)
@@ -226,7 +226,7 @@ static lathe_status parse_kernel(parser *p, char **fields, size_t count) {
   static const char syntax[] = "kernel <index> <symbol> <binding count>";
   lathe_metadata *metadata = p->metadata;
   lathe_status status = expect_fields(p, count, 4, syntax);
-  uint64_t index, binding_count;
+  uint64_t index = 0, binding_count = 0;
   if (!status)
     status = parse_count(p, fields[1], max_kernels - 1, "kernel index", &index);
   if (!status && index != metadata->kernel_count)
@@ -257,7 +257,7 @@ static lathe_status parse_entry(parser *p, char **fields, size_t count) {
       "entry <name> <symbol> <input count> <output count>";
   lathe_metadata *metadata = p->metadata;
   lathe_status status = expect_fields(p, count, 5, syntax);
-  uint64_t input_count, output_count;
+  uint64_t input_count = 0, output_count = 0;
   if (!status && metadata->entry_count == max_entries)
     status = parse_error(p, "more than %d entry points", max_entries);
   if (!status)
@@ -381,7 +381,7 @@ static lathe_status parse_line(parser *p, char *line) {
   if (p->state == after_end)
     return parse_error(p, "text after the 'end' line");
   char *fields[max_fields];
-  size_t count;
+  size_t count = 0;
   lathe_status status = split_fields(p, line, fields, &count);
   if (status)
     return status;
