@@ -4,35 +4,11 @@
  * Prints PASS, or the first failed check and exits 1.
  *===----------------------------------------------------------------------===*/
 #include "lathe/tokenizer.h"
+#include "status_checks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      exit(1);                                                                 \
-    }                                                                          \
-  } while (0)
-
-static void check_ok(lathe_status status) {
-  if (status) {
-    fprintf(stderr, "unexpected error: %s\n", lathe_status_message(status));
-    exit(1);
-  }
-}
-
-static void check_error(lathe_status status, const char *fragment) {
-  CHECK(status != NULL);
-  if (!strstr(lathe_status_message(status), fragment)) {
-    fprintf(stderr, "error \"%s\" does not mention \"%s\"\n",
-            lathe_status_message(status), fragment);
-    exit(1);
-  }
-  lathe_status_free(status);
-}
 
 /* A vocabulary under construction. */
 enum { MAX_TOKENS = 400 };
