@@ -719,7 +719,8 @@ struct LowerGraphToLinalgPass
     bool dynamic = false;
     getOperation()->walk([&](Operation *op) {
       if (!isa<graph::RmsNormOp, graph::LayerNormOp, graph::RopeOp,
-               graph::AttentionOp, graph::QuantizedMatmulOp>(op))
+               graph::AttentionOp, graph::QuantizedMatmulOp,
+               graph::QuantizedGatherOp>(op))
         return;
       if (std::optional<Type> type = findDynamicType(op)) {
         op->emitOpError() << "has dynamic shape " << *type

@@ -18,6 +18,8 @@ def Graph_GgmlType : I32EnumAttr<"GgmlType", "ggml weight encoding", [
     I32EnumAttrCase<"Q4_0", 2, "q4_0">,
     I32EnumAttrCase<"Q4_1", 3, "q4_1">,
     I32EnumAttrCase<"Q8_0", 8, "q8_0">,
+    I32EnumAttrCase<"Q4_K", 12, "q4_K">,
+    I32EnumAttrCase<"Q6_K", 14, "q6_K">,
     I32EnumAttrCase<"BF16", 30, "bf16">
   ]> {
   let cppNamespace = "::lathe::graph";

@@ -294,6 +294,12 @@ GgmlBlockLayout lathe::graph::getBlockLayout(GgmlType type) {
     return {32, 2 + 2 + 16};
   case GgmlType::Q8_0:
     return {32, 2 + 32};
+  case GgmlType::Q4_K:
+    // d, dmin, 12 bytes of packed 6-bit scales and minimums, 128 quant bytes.
+    return {256, 2 + 2 + 12 + 256 / 2};
+  case GgmlType::Q6_K:
+    // ql, qh, 16 i8 scales, d.
+    return {256, 256 / 2 + 256 / 4 + 256 / 16 + 2};
   }
   llvm_unreachable("unknown ggml type");
 }
@@ -344,3 +350,41 @@ LogicalResult QuantizedMatmulOp::verify() {
 
 #define GET_OP_CLASSES
 #include "dialects/graph/GraphOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// QuantizedGatherOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizedGatherOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> location, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto tableType = dyn_cast<RankedTensorType>(adaptor.getTable().getType());
+  auto idsType = dyn_cast<RankedTensorType>(adaptor.getIds().getType());
+  if (!tableType || !idsType || tableType.getRank() != 2 ||
+      idsType.getRank() != 1)
+    return emitOptionalError(location,
+                             "expects a rank-2 table and rank-1 ids");
+  GgmlBlockLayout layout = getBlockLayout(adaptor.getFormat());
+  int64_t rowBytes = tableType.getDimSize(1);
+  int64_t k = ShapedType::isDynamic(rowBytes)
+                  ? ShapedType::kDynamic
+                  : rowBytes / layout.bytes * layout.weights;
+  // [S, K]
+  inferredReturnTypes.push_back(RankedTensorType::get(
+      {idsType.getDimSize(0), k}, Float32Type::get(context)));
+  return success();
+}
+
+LogicalResult QuantizedGatherOp::verify() {
+  GgmlType format = getFormat();
+  GgmlBlockLayout layout = getBlockLayout(format);
+  int64_t rowBytes = getTable().getType().getDimSize(1);
+  if (!ShapedType::isDynamic(rowBytes) && rowBytes % layout.bytes != 0)
+    return emitOpError() << "table rows of " << rowBytes
+                         << " bytes (table.shape[1]) are not a whole number of "
+                         << layout.bytes << "-byte " << stringifyGgmlType(format)
+                         << " blocks";
+  if (getTable().getType().getDimSize(0) == 0)
+    return emitOpError() << "table has no rows to gather";
+  return success();
+}

@@ -228,21 +228,36 @@ def Graph_QuantizedMatmulOp
     GGUF tensor with dims `[K, N]` stores them (ggml's `ne0 = K` is the
     contiguous row): row `n` is `K / B` blocks of `S` bytes, `B` weights per
     block, so `w` is `[N, K / B * S]` bytes. Multi-byte fields are little
-    endian; `d` and `m` are f16.
+    endian; `d`, `dmin` and q4_1's `m` are f16.
 
-    | format | B  | S  | block layout                     | weight i of the block      |
-    |--------|----|----|----------------------------------|----------------------------|
-    | f32    | 1  | 4  | f32                              | as is                      |
-    | f16    | 1  | 2  | f16                              | as is                      |
-    | bf16   | 1  | 2  | bf16                             | as is                      |
-    | q8_0   | 32 | 34 | d, 32 x i8 q                     | d * q[i]                   |
-    | q4_0   | 32 | 18 | d, 16 bytes of two 4-bit q each  | d * (q[i] - 8)             |
-    | q4_1   | 32 | 20 | d, m, 16 bytes of two 4-bit q    | d * q[i] + m               |
+    | format | B   | S   | block layout                    | weight i of the block                |
+    |--------|-----|-----|---------------------------------|--------------------------------------|
+    | f32    | 1   | 4   | f32                             | as is                                |
+    | f16    | 1   | 2   | f16                             | as is                                |
+    | bf16   | 1   | 2   | bf16                            | as is                                |
+    | q8_0   | 32  | 34  | d, 32 x i8 q                    | d * q[i]                             |
+    | q4_0   | 32  | 18  | d, 16 bytes of two 4-bit q each | d * (q[i] - 8)                       |
+    | q4_1   | 32  | 20  | d, m, 16 bytes of two 4-bit q   | d * q[i] + m                         |
+    | q4_K   | 256 | 144 | d, dmin, s[12], qs[128]         | d * sc[i/32] * q[i] - dmin * m[i/32] |
+    | q6_K   | 256 | 210 | ql[128], qh[64], 16 x i8 sc, d  | d * sc[i/16] * (q[i] - 32)           |
 
     In q4_0 and q4_1, byte `j` of the quants holds weight `j` in its low
-    nibble and weight `j + 16` in its high nibble. Lowering fuses the
-    dequantization into the contraction: no dequantized copy of `w` is ever
-    built.
+    nibble and weight `j + 16` in its high nibble.
+
+    In q4_K, weight `i = 64 g + 32 h + l` (`l < 32`) is nibble `h` (0: low,
+    1: high) of `qs[32 g + l]`; the 6-bit `sc[j]`, `m[j]` of sub-block
+    `j = i / 32` are packed in `s` as ggml's `get_scale_min_k4`: for `j < 4`,
+    `sc = s[j] & 63`, `m = s[j + 4] & 63`, else
+    `sc = (s[j + 4] & 15) | (s[j - 4] >> 6) << 4`,
+    `m = (s[j + 4] >> 4) | (s[j] >> 6) << 4`.
+
+    In q6_K, weight `i = 128 h + 32 c + l` (`c < 4`, `l < 32`) has the 6-bit
+    `q[i] = lo | hi << 4`: `lo` is nibble `c / 2` of
+    `ql[64 h + 32 (c % 2) + l]`, `hi = (qh[32 h + l] >> 2 c) & 3`; `sc` is
+    signed.
+
+    Lowering fuses the dequantization into the contraction: no dequantized
+    copy of `w` is ever built.
 
     Example:
 
@@ -259,6 +274,42 @@ def Graph_QuantizedMatmulOp
   let results = (outs TensorRankOf<[F32], [2]>:$y);
   let assemblyFormat = [{
     $format $x `,` $w attr-dict `:` type($x) `,` type($w)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Row gather from quantized weights
+//===----------------------------------------------------------------------===//
+
+def Graph_QuantizedGatherOp
+    : Graph_Op<"quantized_gather", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Rows of a matrix kept in a ggml block encoding, decoded to f32";
+  let description = [{
+    Gathers the rows `ids` (`[S]`, i32) of a matrix `table` that stays in its
+    ggml encoding `format`, decoding them to f32: `y[s, k] =
+    dequant(table)[ids[s], k]`, `y : [S, K]`. `table` is laid out as the `w`
+    operand of `graph.quantized_matmul` (`[V, K / B * S]` bytes for `V` rows
+    of `K` weights), so `K` follows from the row bytes. This is the token
+    embedding lookup of an LLM (llama.cpp's `get_rows`). An id outside
+    `[0, V)` reads row 0 or `V - 1`, whichever is nearer: out-of-range ids
+    never read outside `table`.
+
+    Example:
+
+    ```mlir
+    // 32000 x 4096 embeddings in Q8_0.
+    %x = graph.quantized_gather q8_0 %table, %ids
+        : tensor<32000x4352xi8>, tensor<7xi32>
+    // %x : tensor<7x4096xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[I8], [2]>:$table,
+                       TensorRankOf<[I32], [1]>:$ids,
+                       Graph_GgmlType:$format);
+  let results = (outs TensorRankOf<[F32], [2]>:$y);
+  let assemblyFormat = [{
+    $format $table `,` $ids attr-dict `:` type($table) `,` type($ids)
   }];
   let hasVerifier = 1;
 }

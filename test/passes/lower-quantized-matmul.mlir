@@ -82,6 +82,122 @@ func.func @q4_1(%x: tensor<3x64xf32>, %w: tensor<9x40xi8>) -> tensor<3x9xf32> {
 
 // -----
 
+// Q4_K: 144-byte super-blocks of 256 weights: d, dmin, 12 scale bytes, 128
+// quant bytes. Sub-block j = p / 32 takes its 6-bit scale and minimum from
+// bytes 4 + j, 8 + j and 4 + j % 4 (get_scale_min_k4), selected on j < 4;
+// weight p is nibble j % 2 of byte 16 + 32 (p / 64) + p % 32:
+// (d * sc) * q - dmin * m.
+// CHECK-LABEL: func.func @q4_K
+// CHECK-SAME: %[[W:[^:]+]]: tensor<3x288xi8>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<2x512xf32>) outs(%{{.+}} : tensor<2x3xf32>)
+// CHECK:   %[[N:.+]] = linalg.index 1 : index
+// CHECK:   %[[K:.+]] = linalg.index 2 : index
+// CHECK:   %[[C256:.+]] = arith.constant 256 : index
+// CHECK:   arith.divui %[[K]], %[[C256]] : index
+// CHECK:   %[[C144:.+]] = arith.constant 144 : index
+// CHECK:   %[[START:.+]] = arith.muli %{{.+}}, %[[C144]] : index
+// CHECK:   %[[POS:.+]] = arith.remui %[[K]], %{{.+}} : index
+// CHECK:   %[[D:.+]] = arith.extf %{{.+}} : f16 to f32
+// CHECK:   %[[DMIN:.+]] = arith.extf %{{.+}} : f16 to f32
+// CHECK:   %[[C32:.+]] = arith.constant 32 : index
+// CHECK:   %[[J:.+]] = arith.divui %[[POS]], %[[C32]] : index
+// CHECK:   %[[C4:.+]] = arith.constant 4 : index
+// CHECK:   %[[SCALES:.+]] = arith.addi %[[START]], %[[C4]] : index
+// CHECK:   %[[SJOFF:.+]] = arith.addi %[[SCALES]], %[[J]] : index
+// CHECK:   %[[SJ:.+]] = tensor.extract %[[W]][%[[N]], %[[SJOFF]]]
+// CHECK:   %[[SJ4OFF:.+]] = arith.addi %{{.+}}, %[[J]] : index
+// CHECK:   %[[SJ4:.+]] = tensor.extract %[[W]][%[[N]], %[[SJ4OFF]]]
+// CHECK:   %[[JM4:.+]] = arith.remui %[[J]], %{{.+}} : index
+// CHECK:   %[[SJM4OFF:.+]] = arith.addi %[[SCALES]], %[[JM4]] : index
+// CHECK:   %[[SJM4:.+]] = tensor.extract %[[W]][%[[N]], %[[SJM4OFF]]]
+// CHECK:   %[[LOSC:.+]] = arith.andi %[[SJ]], %{{.+}} : i8
+// CHECK:   %[[LOMIN:.+]] = arith.andi %[[SJ4]], %{{.+}} : i8
+// CHECK:   %[[SCLO:.+]] = arith.andi %[[SJ4]], %{{.+}} : i8
+// CHECK:   %[[SCTOP:.+]] = arith.shrui %[[SJM4]], %{{.+}} : i8
+// CHECK:   %[[SCHI:.+]] = arith.shli %[[SCTOP]], %{{.+}} : i8
+// CHECK:   %[[HISC:.+]] = arith.ori %[[SCLO]], %[[SCHI]] : i8
+// CHECK:   %[[MINLO:.+]] = arith.shrui %[[SJ4]], %{{.+}} : i8
+// CHECK:   %[[MINTOP:.+]] = arith.shrui %[[SJ]], %{{.+}} : i8
+// CHECK:   %[[MINHI:.+]] = arith.shli %[[MINTOP]], %{{.+}} : i8
+// CHECK:   %[[HIMIN:.+]] = arith.ori %[[MINLO]], %[[MINHI]] : i8
+// CHECK:   %[[LOW:.+]] = arith.cmpi ult, %[[J]], %{{.+}} : index
+// CHECK:   %[[SC:.+]] = arith.select %[[LOW]], %[[LOSC]], %[[HISC]] : i8
+// CHECK:   %[[M:.+]] = arith.select %[[LOW]], %[[LOMIN]], %[[HIMIN]] : i8
+// CHECK:   %[[QBYTE:.+]] = tensor.extract %[[W]]
+// CHECK:   %[[H:.+]] = arith.remui %[[J]], %{{.+}} : index
+// CHECK:   %[[SHIFT:.+]] = arith.muli %[[H]], %{{.+}} : index
+// CHECK:   %[[SHIFT8:.+]] = arith.index_castui %[[SHIFT]] : index to i8
+// CHECK:   %[[SH:.+]] = arith.shrui %[[QBYTE]], %[[SHIFT8]] : i8
+// CHECK:   %[[Q:.+]] = arith.andi %[[SH]], %{{.+}} : i8
+// CHECK:   %[[SCF:.+]] = arith.uitofp %[[SC]] : i8 to f32
+// CHECK:   %[[D1:.+]] = arith.mulf %[[D]], %[[SCF]] : f32
+// CHECK:   %[[MF:.+]] = arith.uitofp %[[M]] : i8 to f32
+// CHECK:   %[[M1:.+]] = arith.mulf %[[DMIN]], %[[MF]] : f32
+// CHECK:   %[[QF:.+]] = arith.uitofp %[[Q]] : i8 to f32
+// CHECK:   %[[DQ:.+]] = arith.mulf %[[D1]], %[[QF]] : f32
+// CHECK:   %[[WV:.+]] = arith.subf %[[DQ]], %[[M1]] : f32
+// CHECK:   arith.mulf %{{.+}}, %[[WV]] : f32
+// CHECK-NOT: linalg.generic
+func.func @q4_K(%x: tensor<2x512xf32>, %w: tensor<3x288xi8>) -> tensor<2x3xf32> {
+  %y = graph.quantized_matmul q4_K %x, %w : tensor<2x512xf32>, tensor<3x288xi8>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// Q6_K: 210-byte super-blocks of 256 weights: ql[128], qh[64], 16 i8 scales,
+// d. Weight p = 128 h + 32 c + l is (low | high << 4) - 32 in i8, low the
+// nibble c / 2 of ql[64 h + 32 (c % 2) + l], high (qh[32 h + l] >> 2 c) & 3;
+// it is scaled by (d * scales[p / 16]).
+// CHECK-LABEL: func.func @q6_K
+// CHECK-SAME: %[[W:[^:]+]]: tensor<3x210xi8>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<2x256xf32>) outs(%{{.+}} : tensor<2x3xf32>)
+// CHECK:   %[[C210:.+]] = arith.constant 210 : index
+// CHECK:   %[[START:.+]] = arith.muli %{{.+}}, %[[C210]] : index
+// CHECK:   %[[POS:.+]] = arith.remui %{{.+}}, %{{.+}} : index
+// CHECK:   %[[HALF:.+]] = arith.divui %[[POS]], %{{.+}} : index
+// CHECK:   %[[R:.+]] = arith.remui %[[POS]], %{{.+}} : index
+// CHECK:   %[[QUARTER:.+]] = arith.divui %[[R]], %{{.+}} : index
+// CHECK:   %[[LANE:.+]] = arith.remui %[[POS]], %{{.+}} : index
+// CHECK:   %[[LOOFF:.+]] = arith.addi %[[START]], %{{.+}} : index
+// CHECK:   %[[LOBYTE:.+]] = tensor.extract %[[W]][%{{.+}}, %[[LOOFF]]] : tensor<3x210xi8>
+// CHECK:   %[[LOSH:.+]] = arith.shrui %[[LOBYTE]], %{{.+}} : i8
+// CHECK:   %[[LO:.+]] = arith.andi %[[LOSH]], %{{.+}} : i8
+// CHECK:   %[[C128:.+]] = arith.constant 128 : index
+// CHECK:   %[[QH:.+]] = arith.addi %[[START]], %[[C128]] : index
+// CHECK:   %[[HIOFF:.+]] = arith.addi %[[QH]], %{{.+}} : index
+// CHECK:   %[[HIBYTE:.+]] = tensor.extract %[[W]][%{{.+}}, %[[HIOFF]]] : tensor<3x210xi8>
+// CHECK:   %[[HISHIFT:.+]] = arith.muli %[[QUARTER]], %{{.+}} : index
+// CHECK:   %[[HISHIFT8:.+]] = arith.index_castui %[[HISHIFT]] : index to i8
+// CHECK:   %[[HISH:.+]] = arith.shrui %[[HIBYTE]], %[[HISHIFT8]] : i8
+// CHECK:   %[[C3:.+]] = arith.constant 3 : i8
+// CHECK:   %[[HI2:.+]] = arith.andi %[[HISH]], %[[C3]] : i8
+// CHECK:   %[[HI:.+]] = arith.shli %[[HI2]], %{{.+}} : i8
+// CHECK:   %[[Q6:.+]] = arith.ori %[[LO]], %[[HI]] : i8
+// CHECK:   %[[C32:.+]] = arith.constant 32 : i8
+// CHECK:   %[[Q:.+]] = arith.subi %[[Q6]], %[[C32]] : i8
+// CHECK:   %[[C192:.+]] = arith.constant 192 : index
+// CHECK:   %[[SCALES:.+]] = arith.addi %[[START]], %[[C192]] : index
+// CHECK:   %[[C16:.+]] = arith.constant 16 : index
+// CHECK:   %[[SUB:.+]] = arith.divui %[[POS]], %[[C16]] : index
+// CHECK:   %[[SCOFF:.+]] = arith.addi %[[SCALES]], %[[SUB]] : index
+// CHECK:   %[[SC:.+]] = tensor.extract %[[W]][%{{.+}}, %[[SCOFF]]] : tensor<3x210xi8>
+// CHECK:   %[[C208:.+]] = arith.constant 208 : index
+// CHECK:   arith.addi %[[START]], %[[C208]] : index
+// CHECK:   %[[D:.+]] = arith.extf %{{.+}} : f16 to f32
+// CHECK:   %[[SCF:.+]] = arith.sitofp %[[SC]] : i8 to f32
+// CHECK:   %[[D1:.+]] = arith.mulf %[[D]], %[[SCF]] : f32
+// CHECK:   %[[QF:.+]] = arith.sitofp %[[Q]] : i8 to f32
+// CHECK:   %[[WV:.+]] = arith.mulf %[[D1]], %[[QF]] : f32
+// CHECK:   arith.mulf %{{.+}}, %[[WV]] : f32
+// CHECK-NOT: linalg.generic
+func.func @q6_K(%x: tensor<2x256xf32>, %w: tensor<3x210xi8>) -> tensor<2x3xf32> {
+  %y = graph.quantized_matmul q6_K %x, %w : tensor<2x256xf32>, tensor<3x210xi8>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
 // bf16 is the high half of an f32; f32 is four bytes bitcast.
 // CHECK-LABEL: func.func @float_formats
 // CHECK: linalg.generic

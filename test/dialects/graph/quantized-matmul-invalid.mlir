@@ -24,6 +24,30 @@ func.func @q4_0_row_bytes(%x: tensor<1x64xf32>, %w: tensor<4x40xi8>) {
 
 // -----
 
+func.func @q4_K_row_bytes(%x: tensor<1x512xf32>, %w: tensor<4x272xi8>) {
+  // expected-error @+1 {{weight rows have 272 bytes (w.shape[1]); q4_K rows of K = 512 weights take 288 (2 blocks of 144 bytes)}}
+  %y = graph.quantized_matmul q4_K %x, %w : tensor<1x512xf32>, tensor<4x272xi8>
+  return
+}
+
+// -----
+
+func.func @q6_K_row_bytes(%x: tensor<1x512xf32>, %w: tensor<4x416xi8>) {
+  // expected-error @+1 {{weight rows have 416 bytes (w.shape[1]); q6_K rows of K = 512 weights take 420 (2 blocks of 210 bytes)}}
+  %y = graph.quantized_matmul q6_K %x, %w : tensor<1x512xf32>, tensor<4x416xi8>
+  return
+}
+
+// -----
+
+func.func @q4_K_not_whole_super_blocks(%x: tensor<1x384xf32>, %w: tensor<4x216xi8>) {
+  // expected-error @+1 {{K = 384 (x.shape[1]) must be a multiple of the q4_K block size 256}}
+  %y = graph.quantized_matmul q4_K %x, %w : tensor<1x384xf32>, tensor<4x216xi8>
+  return
+}
+
+// -----
+
 func.func @f16_row_bytes(%x: tensor<1x7xf32>, %w: tensor<4x7xi8>) {
   // expected-error @+1 {{weight rows have 7 bytes (w.shape[1]); f16 rows of K = 7 weights take 14 (7 blocks of 2 bytes)}}
   %y = graph.quantized_matmul f16 %x, %w : tensor<1x7xf32>, tensor<4x7xi8>
@@ -41,7 +65,7 @@ func.func @dynamic_k_row_bytes(%x: tensor<1x?xf32>, %w: tensor<4x50xi8>) {
 // -----
 
 func.func @unknown_format(%x: tensor<1x32xf32>, %w: tensor<4x34xi8>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'format' [f32, f16, q4_0, q4_1, q8_0, bf16]}}
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'format' [f32, f16, q4_0, q4_1, q8_0, q4_K, q6_K, bf16]}}
   %y = graph.quantized_matmul q5_0 %x, %w : tensor<1x32xf32>, tensor<4x34xi8>
   return
 }

@@ -2,7 +2,9 @@
 encoded by gguf-py and compares with gguf-py's own dequantization.
 
 Each case quantizes random f32 weights [N, K] with gguf.quants.quantize (the
-bytes a GGUF file holds for a tensor with dims [K, N]), builds a module whose
+bytes a GGUF file holds for a tensor with dims [K, N]), or, for the K-quants
+gguf-py cannot quantize to, draws random valid blocks as bytes (random quants
+and scales, small positive f16 d and dmin), builds a module whose
 `main` multiplies random activations [M, K] by them with
 graph.quantized_matmul and prints the result with printMemrefF32. The module
 is lowered by `lathe-opt --lathe-lower-graph`, taken to LLVM by `mlir-opt` and
@@ -27,7 +29,9 @@ TO_LLVM = ",".join([
     "convert-arith-to-llvm", "convert-func-to-llvm", "convert-cf-to-llvm",
     "reconcile-unrealized-casts"])
 FORMATS = {Q.F32: "f32", Q.F16: "f16", Q.BF16: "bf16", Q.Q8_0: "q8_0",
-           Q.Q4_0: "q4_0", Q.Q4_1: "q4_1"}
+           Q.Q4_0: "q4_0", Q.Q4_1: "q4_1", Q.Q4_K: "q4_K", Q.Q6_K: "q6_K"}
+# Drawn as random blocks rather than quantized: gguf-py has no quantizer.
+K_QUANTS = (Q.Q4_K, Q.Q6_K)
 
 
 def tool(name):
@@ -80,12 +84,36 @@ failures = 0
 rng = np.random.default_rng(11)
 
 
+def halves(count, low, high):
+    """`count` random f16 in [low, high) as [count, 2] little-endian bytes."""
+    values = rng.uniform(low, high, count).astype("<f2")
+    return values.view(np.uint8).reshape(count, 2)
+
+
+def random_k_blocks(qtype, n, k):
+    """Random valid blocks for n rows of k weights, as [n, row bytes] bytes:
+    every quant and scale byte is random; d (and dmin) are small positive."""
+    blocks = n * k // 256
+    if qtype == Q.Q4_K:
+        # d, dmin, scales[12], qs[128].
+        parts = [halves(blocks, 1e-3, 1e-2), halves(blocks, 1e-3, 1e-2),
+                 rng.integers(0, 256, (blocks, 12 + 128), dtype=np.uint8)]
+    else:
+        # ql[128], qh[64], scales[16] (i8), d.
+        parts = [rng.integers(0, 256, (blocks, 128 + 64 + 16), dtype=np.uint8),
+                 halves(blocks, 1e-4, 2e-3)]
+    return np.concatenate(parts, axis=1).reshape(n, -1)
+
+
 def check(qtype, m, n, k):
     global failures
     x = rng.standard_normal((m, k)).astype(np.float32)
-    weights = rng.standard_normal((n, k)).astype(np.float32)
-    encoded = quants.quantize(weights, qtype)
-    w_bytes = np.ascontiguousarray(encoded).view(np.uint8).reshape(n, -1)
+    if qtype in K_QUANTS:
+        w_bytes = random_k_blocks(qtype, n, k)
+    else:
+        weights = rng.standard_normal((n, k)).astype(np.float32)
+        encoded = quants.quantize(weights, qtype)
+        w_bytes = np.ascontiguousarray(encoded).view(np.uint8).reshape(n, -1)
     dequantized = quants.dequantize(w_bytes, qtype).reshape(n, k)
     want = (x.astype(np.float64) @ dequantized.astype(np.float64).T).reshape(-1)
     got = run(x, w_bytes.view(np.int8), FORMATS[qtype])
@@ -100,9 +128,14 @@ def check(qtype, m, n, k):
 
 def main():
     for qtype in FORMATS:
+        if qtype in K_QUANTS:
+            continue
         check(qtype, 1, 7, 32)     # matvec, odd N
         check(qtype, 3, 5, 96)
         check(qtype, 2, 4, 256)
+    for qtype in K_QUANTS:         # two super-blocks per row
+        check(qtype, 1, 7, 512)
+        check(qtype, 3, 5, 512)
     check(Q.Q8_0, 1, 33, 64)
     check(Q.Q4_0, 4, 9, 64)
     check(Q.Q4_1, 1, 3, 64)
