@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace lathe::cpu {
@@ -65,6 +66,88 @@ void printDims(llvm::raw_ostream &os, MemRefType type) {
   llvm::interleave(type.getShape(), os, ",");
 }
 
+/// The kind ("param" or "state") and name of entry argument `i` when the
+/// runtime binds it rather than the caller.
+std::optional<std::pair<StringRef, StringRef>> boundBuffer(func::FuncOp func,
+                                                           unsigned i) {
+  if (auto name = func.getArgAttrOfType<StringAttr>(i, "lathe.param"))
+    return std::make_pair(StringRef("param"), name.getValue());
+  if (auto name = func.getArgAttrOfType<StringAttr>(i, "lathe.state"))
+    return std::make_pair(StringRef("state"), name.getValue());
+  return std::nullopt;
+}
+
+/// The metadata dtype of a buffer element type; empty if it has none.
+StringRef dtypeName(Type type) {
+  if (type.isF32()) return "f32";
+  if (type.isF16()) return "f16";
+  if (type.isBF16()) return "bf16";
+  if (type.isF64()) return "f64";
+  if (type.isInteger(8)) return "i8";
+  if (type.isInteger(32)) return "i32";
+  if (type.isInteger(64)) return "i64";
+  return "";
+}
+
+/// Writes the module-level `weights`, `param` and `state` records of the
+/// buffers that entries bind (lathe.param / lathe.state arguments). Entries
+/// that bind one name must agree on its type (and a parameter's offset).
+LogicalResult describeBoundBuffers(ModuleOp module, llvm::raw_ostream &os) {
+  struct Record {
+    MemRefType type;
+    int64_t offset;
+  };
+  llvm::MapVector<std::pair<StringRef, StringRef>, Record> records;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func->hasAttr("lathe.entry"))
+      continue;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      std::optional<std::pair<StringRef, StringRef>> bound = boundBuffer(func, i);
+      if (!bound)
+        continue;
+      auto type = dyn_cast<MemRefType>(func.getArgumentTypes()[i]);
+      if (!type || !type.hasStaticShape() ||
+          dtypeName(type.getElementType()).empty())
+        return func.emitOpError("bound argument #")
+               << i << " is not a static buffer of a supported type";
+      int64_t offset = -1;
+      if (bound->first == "param") {
+        auto attr = func.getArgAttrOfType<IntegerAttr>(i, "lathe.param_offset");
+        if (!attr || attr.getInt() < 0)
+          return func.emitOpError("parameter argument #")
+                 << i << " has no lathe.param_offset";
+        offset = attr.getInt();
+      }
+      auto [it, inserted] = records.insert({*bound, Record{type, offset}});
+      if (!inserted && (it->second.type != type || it->second.offset != offset))
+        return func.emitOpError("binds ")
+               << bound->first << " '" << bound->second
+               << "' with a different type or offset than another entry";
+    }
+  }
+  bool hasParams = llvm::any_of(
+      records, [](const auto &r) { return r.first.first == "param"; });
+  auto weights = module->getAttrOfType<DictionaryAttr>("lathe.weights");
+  if (hasParams) {
+    auto file = weights ? weights.getAs<StringAttr>("file") : StringAttr();
+    auto size = weights ? weights.getAs<IntegerAttr>("size") : IntegerAttr();
+    if (!file || !size)
+      return module.emitError("entries bind parameters but the module has no "
+                              "lathe.weights {file, size}");
+    os << "weights " << metadataName(file.getValue()) << " " << size.getInt()
+       << "\n";
+  }
+  for (const auto &[key, record] : records) {
+    os << key.first << " " << metadataName(key.second) << " "
+       << dtypeName(record.type.getElementType()) << " ";
+    printDims(os, record.type);
+    if (key.first == "param")
+      os << " " << record.offset;
+    os << "\n";
+  }
+  return success();
+}
+
 struct PrepareCpuABIPass
     : lathe::cpu::impl::PrepareCpuABIBase<PrepareCpuABIPass> {
   void runOnOperation() override {
@@ -83,7 +166,7 @@ struct PrepareCpuABIPass
     });
     std::string metadata;
     llvm::raw_string_ostream os(metadata);
-    os << "lathe-artifact 1\ntarget cpu\n";
+    os << "lathe-artifact 2\ntarget cpu\n";
 
     SmallVector<Attribute> kernelNames;
     llvm::StringMap<int64_t> kernelIndex;
@@ -106,6 +189,8 @@ struct PrepareCpuABIPass
     }
 
     SmallVector<Attribute> entryNames;
+    if (failed(describeBoundBuffers(module, os)))
+      return signalPassFailure();
     for (auto func : module.getOps<func::FuncOp>()) {
       if (!func->hasAttr("lathe.entry"))
         continue;
@@ -116,26 +201,45 @@ struct PrepareCpuABIPass
       auto strings = [](ArrayAttr a) {
         return a && llvm::all_of(a, llvm::IsaPred<StringAttr>);
       };
+      unsigned bound = 0;
+      for (unsigned i = 0; i < func.getNumArguments(); ++i)
+        if (boundBuffer(func, i))
+          ++bound;
       if (!strings(inNames) || !strings(inDtypes) || !strings(outNames) ||
           !strings(outDtypes) || inNames.size() != inDtypes.size() ||
           outNames.size() != outDtypes.size() ||
-          inNames.size() + outNames.size() != func.getNumArguments() ||
+          inNames.size() + bound + outNames.size() != func.getNumArguments() ||
           func.getNumResults() != 0) {
         func.emitOpError("entry signature does not match its names (expected "
                          "results passed as trailing buffers)");
         return signalPassFailure();
       }
       os << "entry " << metadataName(func.getName()) << " lathe_entry_"
-         << func.getName() << " " << inNames.size() << " " << outNames.size()
-         << "\n";
+         << func.getName() << " " << inNames.size() << " " << outNames.size();
+      if (bound)
+        os << " " << bound;
+      os << "\n";
+      // Buffers in argument order: inputs, bound buffers, outputs.
       for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-        bool isInput = i < inNames.size();
-        unsigned k = isInput ? i : i - inNames.size();
         auto type = dyn_cast<MemRefType>(func.getArgumentTypes()[i]);
         if (!type || !type.hasStaticShape()) {
           func.emitOpError("entry argument #") << i << " is not a static buffer";
           return signalPassFailure();
         }
+        bool isInput = i < inNames.size();
+        bool isBound = !isInput && i < inNames.size() + bound;
+        std::optional<std::pair<StringRef, StringRef>> binding =
+            boundBuffer(func, i);
+        if (isBound != binding.has_value()) {
+          func.emitOpError("bound buffers must follow the inputs");
+          return signalPassFailure();
+        }
+        if (binding) {
+          os << "bind " << binding->first << " "
+             << metadataName(binding->second) << "\n";
+          continue;
+        }
+        unsigned k = isInput ? i : i - inNames.size() - bound;
         os << (isInput ? "input " : "output ")
            << metadataName(cast<StringAttr>((isInput ? inNames : outNames)[k]).getValue())
            << " " << cast<StringAttr>((isInput ? inDtypes : outDtypes)[k]).getValue()

@@ -154,14 +154,19 @@ lathe_status lathe_invoke(lathe_module *module, size_t entry_index,
   if (status)
     return status;
 
-  /* Counts are bounded by the metadata limits; +1 keeps the array non-empty. */
-  void **buffers = calloc(input_count + output_count + 1, sizeof(void *));
+  /* Counts are bounded by the metadata limits; +1 keeps the array non-empty.
+   * Inputs, then the bound params and states, then outputs. */
+  size_t bound_count = entry->bound_count;
+  void **buffers =
+      calloc(input_count + bound_count + output_count + 1, sizeof(void *));
   if (!buffers)
     return lathe_status_create("%s: out of memory", module->path);
   for (size_t i = 0; i < input_count; ++i)
     buffers[i] = lathe_tensor_data(inputs[i]);
+  for (size_t i = 0; i < bound_count; ++i)
+    buffers[input_count + i] = module->buffers[entry->bound[i]];
   for (size_t i = 0; i < output_count; ++i)
-    buffers[input_count + i] = lathe_tensor_data(outputs[i]);
+    buffers[input_count + bound_count + i] = lathe_tensor_data(outputs[i]);
 
   invocation call = {.module = module};
   LatheHostABI host = {.context = &call, .dispatch = dispatch};

@@ -18,12 +18,13 @@
 
 enum {
   max_line_bytes = 4096,
-  max_fields = 5,
+  max_fields = 6,
   max_name_bytes = 1024,
   max_kernels = 1 << 16,
   max_bindings = 1 << 16,
   max_entries = 1024,
   max_arguments = 1024, /* inputs, or outputs, of one entry */
+  max_buffers = 1 << 16, /* params and states, and buffers bound per entry */
 };
 
 typedef enum parser_state {
@@ -40,6 +41,8 @@ typedef struct parser {
   lathe_metadata *metadata;
   size_t kernel_capacity;
   size_t entry_capacity;
+  size_t buffer_capacity;
+  uint64_t version;
   /* The last entry, while its input/output lines are still expected. */
   lathe_metadata_entry *open_entry;
   size_t open_arguments_seen;
@@ -190,6 +193,12 @@ static lathe_status close_entry(parser *p) {
                        "outputs, but %zu input/output lines follow it",
                        entry->name, entry->line, entry->input_count,
                        entry->output_count, p->open_arguments_seen);
+  if (entry->bound_seen != entry->bound_count)
+    return parse_error(p,
+                       "entry '%s' (line %u) declares %zu bound buffers, but "
+                       "%zu 'bind' lines follow it",
+                       entry->name, entry->line, entry->bound_count,
+                       entry->bound_seen);
   p->open_entry = NULL;
   return NULL;
 }
@@ -203,11 +212,12 @@ static lathe_status parse_header(parser *p, char **fields, size_t count) {
       parse_count(p, fields[1], UINT32_MAX, "artifact version", &version);
   if (status)
     return status;
-  if (version != LATHE_MODEL_ABI_VERSION)
+  if (version < 1 || version > LATHE_MODEL_ABI_VERSION)
     return parse_error(p,
                        "unsupported artifact version %" PRIu64
-                       " (this runtime reads version %d)",
+                       " (this runtime reads versions 1 to %d)",
                        version, LATHE_MODEL_ABI_VERSION);
+  p->version = version;
   p->state = expect_target;
   return NULL;
 }
@@ -254,10 +264,11 @@ static lathe_status parse_kernel(parser *p, char **fields, size_t count) {
 
 static lathe_status parse_entry(parser *p, char **fields, size_t count) {
   static const char syntax[] =
-      "entry <name> <symbol> <input count> <output count>";
+      "entry <name> <symbol> <input count> <output count> [<bound count>]";
   lathe_metadata *metadata = p->metadata;
-  lathe_status status = expect_fields(p, count, 5, syntax);
-  uint64_t input_count = 0, output_count = 0;
+  lathe_status status =
+      count == 6 && p->version >= 2 ? NULL : expect_fields(p, count, 5, syntax);
+  uint64_t input_count = 0, output_count = 0, bound_count = 0;
   if (!status && metadata->entry_count == max_entries)
     status = parse_error(p, "more than %d entry points", max_entries);
   if (!status)
@@ -274,6 +285,9 @@ static lathe_status parse_entry(parser *p, char **fields, size_t count) {
   if (!status)
     status =
         parse_count(p, fields[4], max_arguments, "output count", &output_count);
+  if (!status && count == 6)
+    status = parse_count(p, fields[5], max_buffers, "bound buffer count",
+                         &bound_count);
   if (status)
     return status;
 
@@ -290,6 +304,15 @@ static lathe_status parse_entry(parser *p, char **fields, size_t count) {
     if (!entry->arguments)
       return parse_error(p, "out of memory");
   }
+  if (bound_count > 0) {
+    entry->bound = calloc((size_t)bound_count, sizeof(size_t));
+    if (!entry->bound) {
+      free(entry->arguments);
+      entry->arguments = NULL;
+      return parse_error(p, "out of memory");
+    }
+  }
+  entry->bound_count = (size_t)bound_count;
   ++metadata->entry_count;
   entry->name = fields[1];
   entry->symbol = fields[2];
@@ -355,14 +378,123 @@ static lathe_status parse_argument(parser *p, char **fields, size_t count) {
   return NULL;
 }
 
+/* weights <file> <bytes> */
+static lathe_status parse_weights(parser *p, char **fields, size_t count) {
+  lathe_metadata *metadata = p->metadata;
+  lathe_status status =
+      expect_fields(p, count, 3, "weights <file name> <byte size>");
+  if (!status && metadata->weights_file)
+    status = parse_error(p, "more than one 'weights' record");
+  if (!status && (strchr(fields[1], '/') || strcmp(fields[1], ".") == 0 ||
+                  strcmp(fields[1], "..") == 0))
+    status = parse_error(p,
+                         "weights file '%.64s' must be a file name in the "
+                         "library's directory",
+                         fields[1]);
+  if (!status)
+    status = check_name(p, fields[1], "weights file name");
+  uint64_t size = 0;
+  if (!status)
+    status = parse_count(p, fields[2], INT64_MAX, "weights size", &size);
+  if (status)
+    return status;
+  metadata->weights_file = fields[1];
+  metadata->weights_size = size;
+  return NULL;
+}
+
+/* param <name> <dtype> <dims> <offset>  |  state <name> <dtype> <dims> */
+static lathe_status parse_buffer(parser *p, char **fields, size_t count) {
+  lathe_metadata *metadata = p->metadata;
+  bool is_param = strcmp(fields[0], "param") == 0;
+  lathe_status status =
+      is_param ? expect_fields(p, count, 5,
+                               "param <name> <dtype> <dims> <file offset>")
+               : expect_fields(p, count, 4, "state <name> <dtype> <dims>");
+  if (!status && metadata->buffer_count == max_buffers)
+    status = parse_error(p, "more than %d param and state records",
+                         max_buffers);
+  if (!status)
+    status = check_name(p, fields[1], "buffer name");
+  for (size_t i = 0; !status && i < metadata->buffer_count; ++i)
+    if (metadata->buffers[i].kind ==
+            (is_param ? lathe_buffer_param : lathe_buffer_state) &&
+        strcmp(metadata->buffers[i].type.name, fields[1]) == 0)
+      status = parse_error(p, "duplicate %s '%s' (first on line %u)",
+                           fields[0], fields[1], metadata->buffers[i].line);
+  if (status)
+    return status;
+
+  lathe_metadata_buffer buffer = {.kind = is_param ? lathe_buffer_param
+                                                   : lathe_buffer_state,
+                                  .line = p->line};
+  buffer.type.name = fields[1];
+  status = lathe_dtype_parse(fields[2], &buffer.type.dtype);
+  if (status) {
+    lathe_status_free(status);
+    return parse_error(p, "unknown dtype '%.32s'", fields[2]);
+  }
+  status = parse_dims(p, fields[3], &buffer.type);
+  size_t element_count;
+  if (!status && !lathe_shape_byte_size(buffer.type.dtype, buffer.type.rank,
+                                        buffer.type.dims, &element_count,
+                                        &buffer.type.byte_size))
+    status = parse_error(p, "%s '%s' is larger than %" PRIu64 " bytes",
+                         fields[0], fields[1], (uint64_t)LATHE_MAX_TENSOR_BYTES);
+  if (!status && is_param)
+    status = parse_count(p, fields[4], INT64_MAX, "parameter offset",
+                         &buffer.offset);
+  if (status)
+    return status;
+  if (!reserve((void **)&metadata->buffers, &p->buffer_capacity,
+               metadata->buffer_count + 1, sizeof(lathe_metadata_buffer)))
+    return parse_error(p, "out of memory");
+  metadata->buffers[metadata->buffer_count++] = buffer;
+  return NULL;
+}
+
+/* bind <param|state> <name>, after an entry that declares bound buffers. */
+static lathe_status parse_bind(parser *p, char **fields, size_t count) {
+  lathe_metadata_entry *entry = p->open_entry;
+  lathe_status status = expect_fields(p, count, 3, "bind <param|state> <name>");
+  if (status)
+    return status;
+  if (!entry || entry->bound_seen == entry->bound_count)
+    return parse_error(p, "'bind' line without an entry that expects it");
+  bool is_param = strcmp(fields[1], "param") == 0;
+  if (!is_param && strcmp(fields[1], "state") != 0)
+    return parse_error(p, "expected 'bind param <name>' or 'bind state <name>'");
+  const lathe_metadata *metadata = p->metadata;
+  for (size_t i = 0; i < metadata->buffer_count; ++i) {
+    const lathe_metadata_buffer *buffer = &metadata->buffers[i];
+    if (buffer->kind != (is_param ? lathe_buffer_param : lathe_buffer_state) ||
+        strcmp(buffer->type.name, fields[2]) != 0)
+      continue;
+    for (size_t j = 0; j < entry->bound_seen; ++j)
+      if (entry->bound[j] == i)
+        return parse_error(p, "entry '%s' binds %s '%s' twice", entry->name,
+                           fields[1], fields[2]);
+    entry->bound[entry->bound_seen++] = i;
+    return NULL;
+  }
+  return parse_error(p, "bind of undeclared %s '%.64s'", fields[1], fields[2]);
+}
+
 static lathe_status parse_body_line(parser *p, char **fields, size_t count) {
   const char *keyword = fields[0];
   if (strcmp(keyword, "input") == 0 || strcmp(keyword, "output") == 0)
     return parse_argument(p, fields, count);
+  if (strcmp(keyword, "bind") == 0 && p->version >= 2)
+    return parse_bind(p, fields, count);
 
   lathe_status status = close_entry(p);
   if (status)
     return status;
+  if (p->version >= 2 && strcmp(keyword, "weights") == 0)
+    return parse_weights(p, fields, count);
+  if (p->version >= 2 &&
+      (strcmp(keyword, "param") == 0 || strcmp(keyword, "state") == 0))
+    return parse_buffer(p, fields, count);
   if (strcmp(keyword, "kernel") == 0)
     return parse_kernel(p, fields, count);
   if (strcmp(keyword, "entry") == 0)
@@ -371,6 +503,13 @@ static lathe_status parse_body_line(parser *p, char **fields, size_t count) {
     status = expect_fields(p, count, 1, "end");
     if (!status && p->metadata->entry_count == 0)
       status = parse_error(p, "the artifact declares no entry points");
+    for (size_t i = 0; !status && i < p->metadata->buffer_count; ++i)
+      if (p->metadata->buffers[i].kind == lathe_buffer_param &&
+          !p->metadata->weights_file)
+        status = parse_error(p, "param '%s' (line %u) without a 'weights' "
+                                "record",
+                             p->metadata->buffers[i].type.name,
+                             p->metadata->buffers[i].line);
     p->state = after_end;
     return status;
   }
@@ -434,8 +573,11 @@ lathe_status lathe_metadata_parse(const char *path, const char *text,
 }
 
 void lathe_metadata_free(lathe_metadata *metadata) {
-  for (size_t i = 0; i < metadata->entry_count; ++i)
+  for (size_t i = 0; i < metadata->entry_count; ++i) {
     free(metadata->entries[i].arguments);
+    free(metadata->entries[i].bound);
+  }
+  free(metadata->buffers);
   free(metadata->entries);
   free(metadata->kernels);
   free(metadata->text);

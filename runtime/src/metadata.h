@@ -20,6 +20,19 @@ typedef struct lathe_metadata_kernel {
   unsigned line; /* 1-based metadata line, for diagnostics */
 } lathe_metadata_kernel;
 
+typedef enum lathe_buffer_kind {
+  lathe_buffer_param, /* read-only, in the weights file */
+  lathe_buffer_state, /* zero-initialized, kept across calls */
+} lathe_buffer_kind;
+
+/* A buffer that the runtime binds to entries: a `param` or `state` record. */
+typedef struct lathe_metadata_buffer {
+  lathe_metadata_argument type;
+  lathe_buffer_kind kind;
+  uint64_t offset; /* params: byte offset in the weights file */
+  unsigned line;
+} lathe_metadata_buffer;
+
 typedef struct lathe_metadata_entry {
   const char *name;
   const char *symbol;
@@ -28,6 +41,11 @@ typedef struct lathe_metadata_entry {
   size_t output_count;
   /* Inputs then outputs; input_count + output_count elements. */
   lathe_metadata_argument *arguments;
+  /* Buffers the runtime passes between the inputs and the outputs, as
+   * indices into lathe_metadata::buffers; bound_count elements. */
+  size_t bound_count;
+  size_t bound_seen;
+  size_t *bound;
 } lathe_metadata_entry;
 
 typedef struct lathe_metadata {
@@ -36,6 +54,12 @@ typedef struct lathe_metadata {
   size_t kernel_count;
   lathe_metadata_entry *entries;
   size_t entry_count;
+  /* The `weights` record: file name (relative to the library's directory)
+   * and size; NULL name without one. */
+  const char *weights_file;
+  uint64_t weights_size;
+  lathe_metadata_buffer *buffers;
+  size_t buffer_count;
 } lathe_metadata;
 
 /* Largest metadata text accepted, in bytes. */

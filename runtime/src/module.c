@@ -6,9 +6,15 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <stdbool.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <link.h>
 #endif
@@ -171,6 +177,137 @@ static lathe_status resolve_symbols(lathe_module *module) {
   return NULL;
 }
 
+/* Total bytes of state one module may allocate. */
+#define MAX_STATE_BYTES ((uint64_t)1 << 36)
+
+/* Maps the weights file named by the metadata (in the library's directory)
+ * and checks that every parameter lies inside it, aligned for its type. */
+static lathe_status map_weights(lathe_module *module) {
+  const lathe_metadata *metadata = &module->metadata;
+  if (!metadata->weights_file)
+    return NULL;
+  const char *slash = strrchr(module->path, '/');
+  size_t dir_length = slash ? (size_t)(slash - module->path) + 1 : 0;
+  size_t name_length = strlen(metadata->weights_file);
+  char *weights_path = malloc(dir_length + name_length + 1);
+  if (!weights_path)
+    return lathe_status_create("%s: out of memory", module->path);
+  memcpy(weights_path, module->path, dir_length);
+  memcpy(weights_path + dir_length, metadata->weights_file, name_length + 1);
+
+  lathe_status status = NULL;
+  int fd = open(weights_path, O_RDONLY | O_CLOEXEC);
+  struct stat info;
+  if (fd < 0)
+    status = lathe_status_create("%s: cannot open the weights file '%s': %s",
+                                 module->path, weights_path, strerror(errno));
+  else if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
+    status = lathe_status_create("%s: weights file '%s' is not a regular file",
+                                 module->path, weights_path);
+  else if ((uint64_t)info.st_size != metadata->weights_size)
+    status = lathe_status_create(
+        "%s: weights file '%s' has %lld bytes, the library expects %" PRIu64
+        " (truncated, or from another compilation?)",
+        module->path, weights_path, (long long)info.st_size,
+        metadata->weights_size);
+  else if (metadata->weights_size > 0) {
+    void *mapped = mmap(NULL, (size_t)metadata->weights_size, PROT_READ,
+                        MAP_PRIVATE, fd, 0);
+    if (mapped == MAP_FAILED)
+      status = lathe_status_create("%s: cannot map the weights file '%s': %s",
+                                   module->path, weights_path, strerror(errno));
+    else {
+      module->weights = mapped;
+      module->weights_size = (size_t)metadata->weights_size;
+    }
+  }
+  if (fd >= 0)
+    close(fd);
+  for (size_t i = 0; !status && i < metadata->buffer_count; ++i) {
+    const lathe_metadata_buffer *buffer = &metadata->buffers[i];
+    if (buffer->kind != lathe_buffer_param)
+      continue;
+    size_t element = lathe_dtype_size(buffer->type.dtype);
+    if (buffer->offset > metadata->weights_size ||
+        buffer->type.byte_size > metadata->weights_size - buffer->offset)
+      status = lathe_status_create(
+          "%s: param '%s' (metadata line %u) lies outside the %" PRIu64
+          "-byte weights file '%s'",
+          module->path, buffer->type.name, buffer->line,
+          metadata->weights_size, weights_path);
+    else if (element > 1 && buffer->offset % element != 0)
+      status = lathe_status_create(
+          "%s: param '%s' (metadata line %u) is not aligned to its %zu-byte "
+          "elements",
+          module->path, buffer->type.name, buffer->line, element);
+    else
+      module->buffers[i] = (char *)module->weights + buffer->offset;
+  }
+  module->weights_path = weights_path;
+  return status;
+}
+
+static lathe_status allocate_state(lathe_module *module) {
+  const lathe_metadata *metadata = &module->metadata;
+  uint64_t total = 0;
+  for (size_t i = 0; i < metadata->buffer_count; ++i) {
+    const lathe_metadata_buffer *buffer = &metadata->buffers[i];
+    if (buffer->kind != lathe_buffer_state)
+      continue;
+    total += buffer->type.byte_size;
+    if (total > MAX_STATE_BYTES)
+      return lathe_status_create("%s: state buffers take more than %" PRIu64
+                                 " bytes (metadata line %u)",
+                                 module->path, (uint64_t)MAX_STATE_BYTES,
+                                 buffer->line);
+    /* One spare byte keeps zero-size states distinct and non-NULL. */
+    module->buffers[i] = calloc(1, buffer->type.byte_size + 1);
+    if (!module->buffers[i])
+      return lathe_status_create("%s: cannot allocate %zu bytes for state '%s'",
+                                 module->path, buffer->type.byte_size,
+                                 buffer->type.name);
+  }
+  return NULL;
+}
+
+void lathe_module_reset_state(lathe_module *module) {
+  if (!module)
+    return;
+  for (size_t i = 0; i < module->metadata.buffer_count; ++i)
+    if (module->metadata.buffers[i].kind == lathe_buffer_state)
+      memset(module->buffers[i], 0, module->metadata.buffers[i].type.byte_size);
+}
+
+size_t lathe_module_state_count(const lathe_module *module) {
+  size_t count = 0;
+  for (size_t i = 0; module && i < module->metadata.buffer_count; ++i)
+    count += module->metadata.buffers[i].kind == lathe_buffer_state;
+  return count;
+}
+
+lathe_status lathe_module_state_info(const lathe_module *module, size_t index,
+                                     lathe_argument_info *info) {
+  if (!module || !info)
+    return lathe_status_create("lathe_module_state_info: NULL argument");
+  size_t seen = 0;
+  for (size_t i = 0; i < module->metadata.buffer_count; ++i) {
+    const lathe_metadata_buffer *buffer = &module->metadata.buffers[i];
+    if (buffer->kind != lathe_buffer_state || seen++ != index)
+      continue;
+    info->name = buffer->type.name;
+    info->dtype = buffer->type.dtype;
+    info->rank = buffer->type.rank;
+    info->dims = buffer->type.dims;
+    return NULL;
+  }
+  return lathe_status_create("%s: state index %zu is out of range (%zu states)",
+                             module->path, index, seen);
+}
+
+const char *lathe_module_weights_path(const lathe_module *module) {
+  return module && module->weights ? module->weights_path : NULL;
+}
+
 lathe_status lathe_module_load(lathe_runtime *runtime, const char *path,
                                lathe_module **module) {
   if (!module)
@@ -209,6 +346,15 @@ lathe_status lathe_module_load(lathe_runtime *runtime, const char *path,
     status = read_metadata(result);
   if (!status)
     status = resolve_symbols(result);
+  if (!status) {
+    result->buffers = calloc(result->metadata.buffer_count + 1, sizeof(void *));
+    if (!result->buffers)
+      status = lathe_status_create("%s: out of memory", path);
+  }
+  if (!status)
+    status = map_weights(result);
+  if (!status)
+    status = allocate_state(result);
   if (status) {
     lathe_module_free(result);
     return status;
@@ -220,6 +366,14 @@ lathe_status lathe_module_load(lathe_runtime *runtime, const char *path,
 void lathe_module_free(lathe_module *module) {
   if (!module)
     return;
+  if (module->buffers)
+    for (size_t i = 0; i < module->metadata.buffer_count; ++i)
+      if (module->metadata.buffers[i].kind == lathe_buffer_state)
+        free(module->buffers[i]);
+  free(module->buffers);
+  free(module->weights_path);
+  if (module->weights)
+    munmap(module->weights, module->weights_size);
   lathe_metadata_free(&module->metadata);
   if (module->handle)
     dlclose(module->handle);

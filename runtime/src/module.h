@@ -18,6 +18,10 @@ struct lathe_module {
   lathe_metadata metadata;
   LatheKernelFn *kernels; /* metadata.kernel_count, by kernel index */
   LatheEntryFn *entries;  /* metadata.entry_count */
+  char *weights_path;     /* resolved path of the weights file, or NULL */
+  void *weights;          /* mapped weights file, or NULL */
+  size_t weights_size;
+  void **buffers;         /* by metadata buffer index: param or state data */
 };
 
 #endif /* LATHE_RUNTIME_MODULE_H */

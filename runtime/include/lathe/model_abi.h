@@ -11,10 +11,11 @@
  *     spaces (see "Metadata" below).
  *
  *   int32_t <entry symbol>(void **buffers, const LatheHostABI *host);
- *     One per entry point. `buffers` holds one pointer per input followed by
- *     one per output, in metadata order; each points at a dense row-major
- *     array of the declared static shape and element type. Returns 0 on
- *     success, otherwise the first non-zero status returned by `dispatch`.
+ *     One per entry point. `buffers` holds one pointer per input, then one
+ *     per bound buffer (`bind` lines), then one per output, each in metadata
+ *     order; each points at a dense row-major array of the declared static
+ *     shape and element type. Returns 0 on success, otherwise the first
+ *     non-zero status returned by `dispatch`.
  *
  *   void <kernel symbol>(void **bindings, int64_t workgroup_id);
  *     One per kernel. Computes one workgroup of a dispatch; workgroups of one
@@ -23,18 +24,28 @@
  *     threads that run kernels need stacks of a few MiB (the runtime's
  *     workers get 8 MiB).
  *
- * Metadata (version LATHE_MODEL_ABI_VERSION):
+ * Metadata (version LATHE_MODEL_ABI_VERSION; version 1 is version 2 without
+ * the weights, param, state and bind records and the bound count):
  *
- *   lathe-artifact 1
+ *   lathe-artifact 2
  *   target cpu
  *   kernel <index> <symbol> <binding count>
- *   entry <name> <symbol> <input count> <output count>
+ *   weights <file name> <byte size>
+ *   param <name> <dtype> <dims> <file offset>
+ *   state <name> <dtype> <dims>
+ *   entry <name> <symbol> <input count> <output count> [<bound count>]
  *   input <name> <dtype> <dims>
+ *   bind param|state <name>
  *   output <name> <dtype> <dims>
  *   end
  *
- *   Kernel indices are 0, 1, 2, ... in order. `input`/`output` lines follow
- *   their `entry` line. <dtype> is one of f16 bf16 f32 f64 i8 i16 i32 i64 u8
+ *   Kernel indices are 0, 1, 2, ... in order. `input`, `bind` and `output`
+ *   lines follow their `entry` line. Parameters are read-only arrays in the
+ *   weights file, a file in the library's directory that the runtime maps
+ *   when it loads the library (its size must match). States are arrays the
+ *   runtime allocates zero-filled per loaded module and keeps across calls
+ *   (an LLM's KV cache); entries that bind a state update it in place. A
+ *   `bind` line names a param or state declared before it. <dtype> is one of f16 bf16 f32 f64 i8 i16 i32 i64 u8
  *   u16 u32 u64 bool (bool: one byte, 0 or 1). <dims> is a comma-separated
  *   list of non-negative extents, or `scalar` for rank 0. Names are
  *   non-empty and contain no whitespace.
@@ -44,7 +55,7 @@
 
 #include <stdint.h>
 
-#define LATHE_MODEL_ABI_VERSION 1
+#define LATHE_MODEL_ABI_VERSION 2
 #define LATHE_METADATA_SYMBOL "lathe_artifact_metadata"
 
 #ifdef __cplusplus

@@ -14,7 +14,9 @@
  *  - Strings and arrays returned by accessors stay valid while the object
  *    that returned them lives.
  *  - lathe_invoke may run concurrently from several threads on one module;
- *    the runtime's thread pool then runs one dispatch at a time.
+ *    the runtime's thread pool then runs one dispatch at a time. Entries
+ *    that update the module's state (an LLM's KV cache) are the exception:
+ *    calls of those must not overlap.
  *===----------------------------------------------------------------------===*/
 #ifndef LATHE_RUNTIME_H
 #define LATHE_RUNTIME_H
@@ -124,6 +126,20 @@ LATHE_API lathe_status lathe_module_input_info(const lathe_module *module,
 LATHE_API lathe_status lathe_module_output_info(const lathe_module *module,
                                                 size_t entry, size_t index,
                                                 lathe_argument_info *info);
+
+/* Modules compiled from GGUF models keep their weights in a file beside the
+ * library, which loading maps read-only, and state (the KV cache) that the
+ * runtime allocates zero-filled and entries update in place. This zeroes the
+ * state again, as for a fresh sequence. */
+LATHE_API void lathe_module_reset_state(lathe_module *module);
+/* The state buffers' names and shapes (an LLM's k_cache and v_cache are
+ * [layers, kv heads, context, head size]). */
+LATHE_API size_t lathe_module_state_count(const lathe_module *module);
+LATHE_API lathe_status lathe_module_state_info(const lathe_module *module,
+                                               size_t index,
+                                               lathe_argument_info *info);
+/* The path of the mapped weights file, or NULL for a module without one. */
+LATHE_API const char *lathe_module_weights_path(const lathe_module *module);
 
 /*===--- Tensors ----------------------------------------------------------===*/
 

@@ -4,7 +4,7 @@
 // the entry with its inputs and outputs (names with spaces get '_', rank 0
 // prints as `scalar`), following runtime/include/lathe/model_abi.h.
 // CHECK: module attributes {lathe.entries = ["main"], lathe.kernels = ["main_dispatch_0", "main_dispatch_1"],
-// CHECK-SAME: lathe.metadata = "lathe-artifact 1\0Atarget cpu\0Akernel 0 lathe_kernel_main_dispatch_0 2\0Akernel 1 lathe_kernel_main_dispatch_1 0\0Aentry main lathe_entry_main 2 1\0Ainput x f32 4,8\0Ainput the_scale f32 scalar\0Aoutput y f32 4,8\0Aend\0A"}
+// CHECK-SAME: lathe.metadata = "lathe-artifact 2\0Atarget cpu\0Akernel 0 lathe_kernel_main_dispatch_0 2\0Akernel 1 lathe_kernel_main_dispatch_1 0\0Aentry main lathe_entry_main 2 1\0Ainput x f32 4,8\0Ainput the_scale f32 scalar\0Aoutput y f32 4,8\0Aend\0A"}
 
 // The entry takes the host ABI pointer last and returns an i32 status: the
 // first non-zero result of host->dispatch, kept in a stack slot.

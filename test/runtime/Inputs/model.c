@@ -81,3 +81,16 @@ IDENTITY_ENTRY(identity_scalar_entry, 4)
 EXPORT int32_t fail_entry(void **buffers, const LatheHostABI *host) {
   return host->dispatch(host->context, 99, buffers, 1);
 }
+
+/* accumulate (bound.so): y = x * w + acc, then acc += x, over f32[4]. `w` is
+ * a parameter from the weights file, `acc` state kept across calls. */
+EXPORT int32_t accumulate_entry(void **buffers, const LatheHostABI *host) {
+  (void)host;
+  const float *x = buffers[0], *w = buffers[1];
+  float *acc = buffers[2], *y = buffers[3];
+  for (int i = 0; i < 4; ++i) {
+    y[i] = x[i] * w[i] + acc[i];
+    acc[i] += x[i];
+  }
+  return 0;
+}
