@@ -1,6 +1,10 @@
 //===- lathe-compile.cpp - Model to artifact compiler driver --------------===//
 //
 //   lathe-compile MODEL.onnx -o MODEL.so [--target=cpu] [--emit=PHASE]
+//   lathe-compile MODEL.gguf -o MODEL.so [--context=N] [--prefill-chunk=N]
+//
+// A GGUF model also gets a weights file beside the library, MODEL.weights.gguf,
+// which the runtime maps when it loads the library.
 //
 // Phases: graph (imported IR), dispatch (kernels and host program after
 // bufferization), llvm (optimized LLVM IR), artifact (default).
@@ -9,6 +13,7 @@
 #include "codegen/cpu/CpuCodegen.h"
 #include "dialects/dispatch/DispatchOps.h"
 #include "dialects/graph/GraphOps.h"
+#include "frontend/gguf/GgufImporter.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "passes/Passes.h"
 
@@ -27,6 +32,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <fstream>
+#include <optional>
+
 using namespace mlir;
 namespace cl = llvm::cl;
 
@@ -34,7 +42,7 @@ namespace {
 
 cl::OptionCategory category("lathe-compile options");
 
-cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx>"),
+cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.onnx|model.gguf>"),
                                cl::Required, cl::cat(category));
 cl::opt<std::string> outputPath("o", cl::desc("Output artifact (.so) or IR file"),
                                 cl::value_desc("path"), cl::cat(category));
@@ -58,6 +66,13 @@ cl::list<std::string> dims("dim", cl::desc("Size of a symbolic input dimension")
 cl::list<std::string> constInputs(
     "const-input", cl::desc("Specialise a graph input to a constant TensorProto"),
     cl::value_desc("NAME=FILE.pb"), cl::cat(category));
+cl::opt<int64_t> contextLength(
+    "context", cl::desc("GGUF: positions in the KV cache (default: the model's, "
+                        "at most 4096)"),
+    cl::init(0), cl::cat(category));
+cl::opt<int64_t> prefillChunk("prefill-chunk",
+                              cl::desc("GGUF: tokens per prefill call"),
+                              cl::init(64), cl::cat(category));
 
 int fail(const llvm::Twine &message) {
   llvm::errs() << "lathe-compile: error: " << message << "\n";
@@ -81,8 +96,9 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
-      "Lathe model compiler: ONNX model -> model library\n\n"
+      "Lathe model compiler: ONNX or GGUF model -> model library\n\n"
       "  lathe-compile model.onnx -o model.so\n"
+      "  lathe-compile model.gguf -o model.so   (+ model.weights.gguf)\n"
       "  lathe-compile model.onnx --emit=graph\n\n"
       "MLIR pass-manager flags such as --mlir-print-ir-after-all also work.\n");
 
@@ -147,8 +163,50 @@ int main(int argc, char **argv) {
     return success();
   });
 
-  OwningOpRef<ModuleOp> module =
-      lathe::onnx_import::importOnnxFile(context, inputPath, importOptions);
+  // GGUF files are recognised by their magic, anything else is ONNX.
+  bool isGguf = false;
+  {
+    char magic[4] = {};
+    std::ifstream in(inputPath, std::ios::binary);
+    isGguf = in.read(magic, 4) && std::string(magic, 4) == "GGUF";
+  }
+  std::optional<lathe::gguf::GgufFile> gguf;
+  lathe::gguf_import::WeightsLayout weightsLayout;
+  std::string weightsPath;
+  OwningOpRef<ModuleOp> module;
+  if (isGguf) {
+    if (!dims.empty() || !constInputs.empty())
+      return fail("--dim and --const-input apply to ONNX models only");
+    auto opened = lathe::gguf::GgufFile::open(inputPath);
+    if (!opened)
+      return fail(inputPath + ": " + opened.getError().str());
+    gguf.emplace(std::move(*opened));
+    lathe::gguf_import::LlmOptions llm;
+    llm.contextLength = contextLength;
+    llm.prefillChunk = prefillChunk;
+    if (contextLength < 0 || prefillChunk <= 0)
+      return fail("--context expects N >= 0 and --prefill-chunk N > 0");
+    module = lathe::gguf_import::importGgufModel(context, inputPath, *gguf, llm,
+                                                 weightsLayout);
+    if (!module)
+      return 1;
+    llvm::SmallString<128> weights(outputPath.empty() ? std::string(inputPath)
+                                                      : std::string(outputPath));
+    llvm::sys::path::replace_extension(weights, "weights.gguf");
+    weightsPath = std::string(weights);
+    (*module)->setAttr(
+        "lathe.weights",
+        DictionaryAttr::get(
+            &context,
+            {NamedAttribute(StringAttr::get(&context, "file"),
+                            StringAttr::get(&context,
+                                            llvm::sys::path::filename(weightsPath))),
+             NamedAttribute(StringAttr::get(&context, "size"),
+                            IntegerAttr::get(IntegerType::get(&context, 64),
+                                             weightsLayout.fileSize))}));
+  } else {
+    module = lathe::onnx_import::importOnnxFile(context, inputPath, importOptions);
+  }
   if (!module)
     return 1;
   if (failed(verify(*module)))
@@ -199,5 +257,8 @@ int main(int argc, char **argv) {
   std::string error;
   if (failed(lathe::cpu::linkSharedLibrary(objectPath, outputPath, error)))
     return fail("linking " + outputPath + " failed: " + error);
+  if (gguf && !lathe::gguf_import::writeWeightsFile(*gguf, weightsLayout,
+                                                    weightsPath, error))
+    return fail(error);
   return 0;
 }

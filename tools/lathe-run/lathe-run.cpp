@@ -2,9 +2,11 @@
 //
 // Loads a compiled model, feeds it tensors from .npy or ONNX TensorProto
 // files, prints its outputs, and optionally compares them with expected
-// outputs, times repeated runs and saves the outputs as .npy files.
+// outputs, times repeated runs and saves the outputs as .npy files. With
+// --prompt or --prompt-tokens it generates text with a compiled LLM.
 //
 //===----------------------------------------------------------------------===//
+#include "Generate.h"
 #include "HostTensor.h"
 #include "TensorFile.h"
 
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <climits>
 #include <iterator>
 #include <string>
 #include <sys/stat.h>
@@ -35,25 +38,28 @@ constexpr int ExitError = 2;
 constexpr size_t SummaryValues = 8;
 
 const char HelpText[] =
-    R"(usage: lathe-run ARTIFACT [options]
-
-Runs an entry point of a Lathe model library (.so) and prints its outputs.
-
-options:
-  --entry NAME       entry point to run (required if the artifact has several)
-  --input FILE       an input tensor; give one per input, in order
-  --expected FILE    an expected output; give one per output, in order
-  --rtol R           relative tolerance (default 1e-3)
-  --atol A           absolute tolerance (default 1e-5); values match when
-                     |actual - expected| <= atol + rtol * |expected|
-  --threads N        threads that run kernels (default 0: one per CPU)
-  --repeat N         after a warm-up, time N runs; print min/median latency
-  --output-dir DIR   write each output to DIR/<output name>.npy
-  -h, --help         show this help
-
-Tensor files are .npy (versions 1-3, little endian, C order) or ONNX
-TensorProto .pb files; bf16 .npy files hold uint16 bit patterns.
-Exit status: 0 ok, 1 outputs differ from --expected, 2 error.
+    R"(usage: lathe-run MODEL.so [--entry NAME] --input FILE... [options]
+       lathe-run LLM.so --prompt TEXT [-n N] [options]
+Runs an entry point of a Lathe model library and prints its outputs, or
+generates text with a library compiled from a GGUF model.
+  --entry NAME        entry point (required if there are several)
+  --input FILE        an input tensor (.npy or TensorProto .pb), in order
+  --expected FILE     an expected output, in order; exit 1 on a mismatch
+  --rtol R, --atol A  match when |out - exp| <= A + R*|exp| (1e-3, 1e-5)
+  --threads N         kernel threads (default 0: one per CPU)
+  --repeat N          time N runs after a warm-up (min/median latency)
+  --output-dir DIR    write each output to DIR/<output name>.npy
+  --prompt TEXT       prompt text (the model's tokenizer)
+  --prompt-tokens L   prompt as comma-separated token ids
+  -n N                tokens to generate (default 32; stops at EOS)
+  --temp T            temperature (default 0: greedy); also --top-k K (40),
+                      --top-p P (0.95), --repeat-penalty R (1), --seed S
+  --ignore-eos        keep generating after the end-of-sequence token
+  --logits-out F      logits of every prompt position and decode step
+                      (.npy, f32 [steps, vocab])
+  --tokens-out F      the generated token ids, comma-separated
+  -h, --help          this help
+bf16 .npy files hold uint16 bit patterns. Exit: 0 ok, 1 mismatch, 2 error.
 )";
 
 struct Options {
@@ -66,6 +72,8 @@ struct Options {
   unsigned long Threads = 0;
   unsigned long Repeat = 0;
   std::string OutputDir;
+  GenerateOptions Generate;
+  bool Generating = false;
 };
 
 [[noreturn]] void exitWithError(const std::string &File,
@@ -128,16 +136,23 @@ Options parseOptions(int Argc, char **Argv) {
       continue;
     }
 
-    // Every option takes a value: --name=VALUE or --name VALUE.
+    if (Argument == "--ignore-eos") {
+      Result.Generate.IgnoreEos = true;
+      continue;
+    }
+    // Every other option takes a value: --name=VALUE or --name VALUE.
     std::string Name = Argument, Value;
     size_t Equals = Argument.find('=');
     if (Equals != std::string::npos) {
       Name = Argument.substr(0, Equals);
       Value = Argument.substr(Equals + 1);
     }
-    static const char *const Known[] = {"--entry",  "--input",     "--expected",
-                                        "--rtol",   "--atol",      "--threads",
-                                        "--repeat", "--output-dir"};
+    static const char *const Known[] = {
+        "--entry",       "--input",          "--expected",   "--rtol",
+        "--atol",        "--threads",        "--repeat",     "--output-dir",
+        "--prompt",      "--prompt-tokens",  "-n",           "--temp",
+        "--top-k",       "--top-p",          "--repeat-penalty",
+        "--seed",        "--logits-out",     "--tokens-out"};
     if (std::find(std::begin(Known), std::end(Known), Name) == std::end(Known))
       exitWithUsageError("unknown option '" + Name + "'");
     if (Equals == std::string::npos && I + 1 < Argc)
@@ -161,7 +176,30 @@ Options parseOptions(int Argc, char **Argv) {
       Result.Repeat = parseCount(Name, Value, 1, 1000000);
     else if (Name == "--output-dir")
       Result.OutputDir = Value;
+    else if (Name == "--prompt")
+      Result.Generate.Prompt = Value;
+    else if (Name == "--prompt-tokens")
+      Result.Generate.PromptTokens = Value;
+    else if (Name == "-n")
+      Result.Generate.Tokens = parseCount(Name, Value, 1, 1 << 20);
+    else if (Name == "--temp")
+      Result.Generate.Temperature = parseTolerance(Name, Value);
+    else if (Name == "--top-k")
+      Result.Generate.TopK = parseCount(Name, Value, 0, 1 << 30);
+    else if (Name == "--top-p")
+      Result.Generate.TopP = parseTolerance(Name, Value);
+    else if (Name == "--repeat-penalty")
+      Result.Generate.RepeatPenalty = parseTolerance(Name, Value);
+    else if (Name == "--seed")
+      Result.Generate.Seed = parseCount(Name, Value, 0, ULONG_MAX);
+    else if (Name == "--logits-out")
+      Result.Generate.LogitsOut = Value;
+    else if (Name == "--tokens-out")
+      Result.Generate.TokensOut = Value;
+    Result.Generating |= Name == "--prompt" || Name == "--prompt-tokens";
   }
+  if (Result.Generate.Prompt && Result.Generate.PromptTokens)
+    exitWithUsageError("give --prompt or --prompt-tokens, not both");
   if (Result.Artifact.empty())
     exitWithUsageError("no artifact given");
   return Result;
@@ -460,6 +498,13 @@ int main(int Argc, char **Argv) {
   if (Status)
     exitWithStatus(Status);
   ModulePtr Module(RawModule);
+
+  if (Opts.Generating) {
+    if (!Opts.Inputs.empty() || !Opts.Expected.empty() || !Opts.Entry.empty())
+      exitWithUsageError("--input, --expected and --entry do not apply to "
+                         "text generation");
+    return generate(Module.get(), Opts.Artifact, Opts.Generate);
+  }
 
   Signature Sig = readSignature(Module.get(), selectEntry(Opts, Module.get()));
   std::vector<TensorPtr> Inputs = readArgumentFiles(

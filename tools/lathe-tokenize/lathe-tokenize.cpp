@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/gguf/GgufReader.h"
+#include "frontend/gguf/GgufTokenizer.h"
 #include "lathe/tokenizer.h"
 
 #include <cerrno>
@@ -52,125 +53,6 @@ void check(lathe_status Status) {
   fail(Message);
 }
 
-/// The arrays of lathe_tokenizer_config, owned (the GgufFile's strings are
-/// views into the file, which lives as long as this).
-struct Vocabulary {
-  lathe_tokenizer_config Config{};
-  std::vector<const char *> Tokens;
-  std::vector<size_t> TokenLengths;
-  std::vector<float> Scores;
-  std::vector<int32_t> TokenTypes;
-  std::vector<const char *> Merges;
-  std::vector<size_t> MergeLengths;
-};
-
-/// Reads the array `Key` of strings into Texts/Lengths; false when absent.
-bool readStrings(const GgufFile &File, const std::string &Key,
-                 std::vector<const char *> &Texts,
-                 std::vector<size_t> &Lengths) {
-  const GgufValue *Value = File.findMetadata(Key);
-  if (!Value)
-    return false;
-  if (!Value->isArray() || Value->getElementType() != GgufValueType::String)
-    fail(Key + " is not an array of strings");
-  for (uint64_t I = 0; I < Value->getArraySize(); ++I) {
-    std::string_view Text = *Value->getElement(I).asString();
-    Texts.push_back(Text.data());
-    Lengths.push_back(Text.size());
-  }
-  return true;
-}
-
-int32_t readTokenId(const GgufFile &File, const std::string &Key) {
-  const GgufValue *Value = File.findMetadata(Key);
-  if (!Value)
-    return -1;
-  std::optional<int64_t> Id = Value->asInt();
-  if (!Id || *Id < -1 || *Id > INT32_MAX)
-    fail(Key + " is not a token id");
-  return static_cast<int32_t>(*Id);
-}
-
-std::optional<bool> readBool(const GgufFile &File, const std::string &Key) {
-  const GgufValue *Value = File.findMetadata(Key);
-  if (!Value)
-    return std::nullopt;
-  std::optional<bool> Flag = Value->asBool();
-  if (!Flag)
-    fail(Key + " is not a bool");
-  return Flag;
-}
-
-void loadVocabulary(const GgufFile &File, const std::string &Path,
-                    Vocabulary &Vocab) {
-  const GgufValue *Model = File.findMetadata("tokenizer.ggml.model");
-  if (!Model)
-    fail(Path + " has no tokenizer (no tokenizer.ggml.model metadata)");
-  std::optional<std::string_view> Name = Model->asString();
-  if (!Name)
-    fail("tokenizer.ggml.model is not a string");
-  lathe_tokenizer_config &Config = Vocab.Config;
-  if (*Name == "llama")
-    Config.model = LATHE_TOKENIZER_LLAMA;
-  else if (*Name == "gpt2")
-    Config.model = LATHE_TOKENIZER_GPT2;
-  else
-    fail("tokenizer model \"" + escapeForDisplay(*Name) +
-         "\" is not supported (llama, gpt2)");
-  bool Llama = Config.model == LATHE_TOKENIZER_LLAMA;
-
-  if (!readStrings(File, "tokenizer.ggml.tokens", Vocab.Tokens,
-                   Vocab.TokenLengths))
-    fail(Path + " has no tokenizer.ggml.tokens");
-  size_t Count = Vocab.Tokens.size();
-
-  if (const GgufValue *Scores = File.findMetadata("tokenizer.ggml.scores")) {
-    if (!Scores->isArray() || Scores->getArraySize() != Count)
-      fail("tokenizer.ggml.scores is not an array of one score per token");
-    for (uint64_t I = 0; I < Count; ++I) {
-      std::optional<double> Score = Scores->getElement(I).asFloat();
-      if (!Score)
-        fail("tokenizer.ggml.scores holds a non-float");
-      Vocab.Scores.push_back(static_cast<float>(*Score));
-    }
-  } else if (Llama) {
-    fail(Path + " has a llama tokenizer without tokenizer.ggml.scores");
-  }
-  if (const GgufValue *Types = File.findMetadata("tokenizer.ggml.token_type")) {
-    if (!Types->isArray() || Types->getArraySize() != Count)
-      fail("tokenizer.ggml.token_type is not an array of one type per token");
-    for (uint64_t I = 0; I < Count; ++I) {
-      std::optional<int64_t> Type = Types->getElement(I).asInt();
-      if (!Type || *Type < INT32_MIN || *Type > INT32_MAX)
-        fail("tokenizer.ggml.token_type holds a non-integer");
-      Vocab.TokenTypes.push_back(static_cast<int32_t>(*Type));
-    }
-  }
-  if (!readStrings(File, "tokenizer.ggml.merges", Vocab.Merges,
-                   Vocab.MergeLengths) &&
-      !Llama)
-    fail(Path + " has a gpt2 tokenizer without tokenizer.ggml.merges");
-
-  Config.token_count = Count;
-  Config.tokens = Vocab.Tokens.data();
-  Config.token_lengths = Vocab.TokenLengths.data();
-  Config.scores = Vocab.Scores.empty() ? nullptr : Vocab.Scores.data();
-  Config.token_types =
-      Vocab.TokenTypes.empty() ? nullptr : Vocab.TokenTypes.data();
-  Config.merge_count = Vocab.Merges.size();
-  Config.merges = Vocab.Merges.data();
-  Config.merge_lengths = Vocab.MergeLengths.data();
-  Config.bos_id = readTokenId(File, "tokenizer.ggml.bos_token_id");
-  Config.eos_id = readTokenId(File, "tokenizer.ggml.eos_token_id");
-  Config.unk_id = readTokenId(File, "tokenizer.ggml.unknown_token_id");
-  Config.pad_id = readTokenId(File, "tokenizer.ggml.padding_token_id");
-  // llama.cpp's defaults when the keys are absent.
-  Config.add_bos =
-      readBool(File, "tokenizer.ggml.add_bos_token").value_or(Llama);
-  Config.add_space_prefix =
-      readBool(File, "tokenizer.ggml.add_space_prefix").value_or(Llama);
-}
-
 std::string readFile(const std::string &Path) {
   std::FILE *Stream = std::fopen(Path.c_str(), "rb");
   if (!Stream)
@@ -185,25 +67,6 @@ std::string readFile(const std::string &Path) {
   if (Failed)
     fail("cannot read " + Path);
   return Text;
-}
-
-std::vector<int32_t> parseIds(const std::string &List) {
-  std::vector<int32_t> Ids;
-  size_t Start = 0;
-  while (Start <= List.size() && !List.empty()) {
-    size_t End = List.find(',', Start);
-    if (End == std::string::npos)
-      End = List.size();
-    std::string Item = List.substr(Start, End - Start);
-    char *Rest = nullptr;
-    errno = 0;
-    long long Id = std::strtoll(Item.c_str(), &Rest, 10);
-    if (Item.empty() || *Rest || errno || Id < INT32_MIN || Id > INT32_MAX)
-      fail("--decode: \"" + Item + "\" is not a token id");
-    Ids.push_back(static_cast<int32_t>(Id));
-    Start = End + 1;
-  }
-  return Ids;
 }
 
 } // namespace
@@ -254,13 +117,16 @@ int main(int Argc, char **Argv) {
   GgufResult<GgufFile> File = GgufFile::open(ModelPath);
   if (!File)
     fail(ModelPath + ": " + File.getError().str());
-  Vocabulary Vocab;
-  loadVocabulary(*File, ModelPath, Vocab);
-  lathe_tokenizer *Tokenizer = nullptr;
-  check(lathe_tokenizer_create(&Vocab.Config, &Tokenizer));
+  GgufResult<TokenizerPtr> Created = createTokenizer(*File);
+  if (!Created)
+    fail(ModelPath + ": " + Created.getError().getMessage());
+  lathe_tokenizer *Tokenizer = Created->get();
 
   if (DecodeList) {
-    std::vector<int32_t> Ids = parseIds(*DecodeList);
+    std::vector<int32_t> Ids;
+    std::string Bad;
+    if (!parseTokenIds(*DecodeList, Ids, Bad))
+      fail("--decode: \"" + Bad + "\" is not a token id");
     size_t Length = 0;
     lathe_status Status = lathe_tokenizer_decode(
         Tokenizer, Ids.data(), Ids.size(), nullptr, 0, &Length);
@@ -272,7 +138,6 @@ int main(int Argc, char **Argv) {
     }
     std::fwrite(Decoded.data(), 1, Decoded.size(), stdout);
     std::fputc('\n', stdout);
-    lathe_tokenizer_free(Tokenizer);
     return 0;
   }
 
@@ -286,6 +151,5 @@ int main(int Argc, char **Argv) {
   for (size_t I = 0; I < Count; ++I)
     std::printf(I ? ",%d" : "%d", static_cast<int>(Ids[I]));
   std::printf("\n");
-  lathe_tokenizer_free(Tokenizer);
   return 0;
 }

@@ -1,0 +1,152 @@
+//===- LlmSession.cpp - Driving an LLM model library ----------------------===//
+#include "LlmSession.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+namespace lathe {
+namespace {
+
+struct TensorDeleter {
+  void operator()(lathe_tensor *Tensor) const { lathe_tensor_free(Tensor); }
+};
+using Tensor = std::unique_ptr<lathe_tensor, TensorDeleter>;
+
+std::string takeMessage(lathe_status Status) {
+  std::string Message = lathe_status_message(Status);
+  lathe_status_free(Status);
+  return Message;
+}
+
+Tensor makeTensor(lathe_dtype DType, std::vector<int64_t> Dims) {
+  lathe_tensor *Result = nullptr;
+  if (lathe_status Status =
+          lathe_tensor_create(DType, Dims.size(), Dims.data(), &Result)) {
+    lathe_status_free(Status);
+    return nullptr;
+  }
+  return Tensor(Result);
+}
+
+/// The i32 token input of `entry` (its first input), of `rank`-1 shape.
+bool tokenCount(lathe_module *Module, size_t Entry, int64_t &Count) {
+  lathe_argument_info Info;
+  if (lathe_module_input_count(Module, Entry) != 2 ||
+      lathe_module_output_count(Module, Entry) != 1)
+    return false;
+  if (lathe_status Status = lathe_module_input_info(Module, Entry, 0, &Info)) {
+    lathe_status_free(Status);
+    return false;
+  }
+  if (Info.dtype != LATHE_DTYPE_I32 || Info.rank != 1)
+    return false;
+  Count = Info.dims[0];
+  return true;
+}
+
+} // namespace
+
+bool LlmSession::create(lathe_module *Module, LlmSession &Session,
+                        std::string &Error) {
+  Session = LlmSession();
+  Session.Module = Module;
+  lathe_status Status = lathe_module_find_entry(Module, "prefill", &Session.Prefill);
+  if (!Status)
+    Status = lathe_module_find_entry(Module, "decode", &Session.Decode);
+  if (Status) {
+    Error = takeMessage(Status) +
+            " (not an LLM: compile a GGUF model to get prefill and decode)";
+    return false;
+  }
+  int64_t DecodeTokens = 0;
+  lathe_argument_info Logits, Cache;
+  bool Ok = tokenCount(Module, Session.Prefill, Session.Chunk) &&
+            tokenCount(Module, Session.Decode, DecodeTokens) &&
+            DecodeTokens == 1 && Session.Chunk >= 1 &&
+            lathe_module_state_count(Module) >= 1;
+  if (Ok) {
+    lathe_status S1 = lathe_module_output_info(Module, Session.Decode, 0, &Logits);
+    lathe_status S2 = lathe_module_state_info(Module, 0, &Cache);
+    Ok = !S1 && !S2 && Logits.rank == 2 && Logits.dtype == LATHE_DTYPE_F32 &&
+         Cache.rank == 4;
+    lathe_status_free(S1);
+    lathe_status_free(S2);
+  }
+  if (!Ok) {
+    Error = "the prefill/decode entry points or the KV cache do not have the "
+            "shapes of a Lathe LLM";
+    return false;
+  }
+  Session.Vocab = Logits.dims[1];
+  Session.Context = Cache.dims[2];
+  return true;
+}
+
+void LlmSession::reset() {
+  lathe_module_reset_state(Module);
+  Position = 0;
+}
+
+bool LlmSession::run(size_t Entry, lathe_tensor *Tokens, int64_t At,
+                     lathe_tensor *Logits, std::string &Error) {
+  Tensor Pos = makeTensor(LATHE_DTYPE_I64, {});
+  if (!Pos) {
+    Error = "out of memory";
+    return false;
+  }
+  std::memcpy(lathe_tensor_data(Pos.get()), &At, sizeof(At));
+  lathe_tensor *Inputs[] = {Tokens, Pos.get()};
+  if (lathe_status Status = lathe_invoke(Module, Entry, Inputs, 2, &Logits, 1)) {
+    Error = takeMessage(Status);
+    return false;
+  }
+  return true;
+}
+
+bool LlmSession::feed(const std::vector<int32_t> &Tokens, bool AllRows,
+                      std::vector<float> &Logits, std::string &Error) {
+  Logits.clear();
+  if (Tokens.empty())
+    return true;
+  int64_t Count = static_cast<int64_t>(Tokens.size());
+  if (Position + Count > Context) {
+    Error = "the sequence would reach " + std::to_string(Position + Count) +
+            " tokens, beyond the context of " + std::to_string(Context) +
+            " (compile with a larger --context)";
+    return false;
+  }
+  for (int32_t Token : Tokens)
+    if (Token < 0 || Token >= Vocab) {
+      Error = "token id " + std::to_string(Token) + " is outside the vocabulary "
+              "of " + std::to_string(Vocab);
+      return false;
+    }
+  // Prefill chunks start at multiples of the chunk size, so that a padded
+  // chunk always fits the cache (whose length is a multiple of the chunk);
+  // from any other position the tokens go one at a time through decode.
+  int64_t Step = Count == 1 || Position % Chunk != 0 ? 1 : Chunk;
+  Tensor In = makeTensor(LATHE_DTYPE_I32, {Step});
+  Tensor Out = makeTensor(LATHE_DTYPE_F32, {Step, Vocab});
+  if (!In || !Out) {
+    Error = "out of memory";
+    return false;
+  }
+  int32_t *Ids = static_cast<int32_t *>(lathe_tensor_data(In.get()));
+  const float *Rows = static_cast<const float *>(lathe_tensor_data(Out.get()));
+  for (int64_t Start = 0; Start < Count; Start += Step) {
+    int64_t Used = std::min(Step, Count - Start);
+    std::fill(Ids, Ids + Step, 0);
+    std::copy(Tokens.begin() + Start, Tokens.begin() + Start + Used, Ids);
+    if (!run(Step == 1 ? Decode : Prefill, In.get(), Position, Out.get(), Error))
+      return false;
+    Position += Used;
+    if (AllRows)
+      Logits.insert(Logits.end(), Rows, Rows + Used * Vocab);
+    else if (Start + Used == Count)
+      Logits.assign(Rows + (Used - 1) * Vocab, Rows + Used * Vocab);
+  }
+  return true;
+}
+
+} // namespace lathe
