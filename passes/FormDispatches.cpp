@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "dialects/graph/GraphOps.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
@@ -52,6 +54,11 @@ struct FormDispatchesPass
     };
     int64_t target = std::max<int64_t>(workgroupTarget, 1);
     SmallVector<int64_t> tiles(ranges.size(), 0);
+    if (op->hasAttr(lathe::graph::kQuantizedMatmulAttr) && ranges.size() == 3 &&
+        splittable(1)) {
+      tiles[1] = llvm::divideCeil(ranges[1], target);
+      return tiles;
+    }
     if (linalg::isaContractionOpInterface(op)) {
       FailureOr<linalg::ContractionDimensions> dims =
           linalg::inferContractionDims(op);

@@ -517,11 +517,16 @@ struct LowerAttention : OpRewritePattern<graph::AttentionOp> {
                        map(6, {d(0), d(1), d(2), d(3), d(4)})},
                       parallelThenReduction(5, 1),
                       [&](OpBuilder &b, Location loc, ValueRange args) {
+                        // The sum over d may be reassociated, so that it
+                        // runs in vector lanes.
+                        auto flags = arith::FastMathFlags::reassoc |
+                                     arith::FastMathFlags::contract;
                         Value lhs = convertFloat(b, loc, args[0], accType);
                         Value rhs = convertFloat(b, loc, args[1], accType);
-                        Value product = arith::MulFOp::create(b, loc, lhs, rhs);
-                        Value sum =
-                            arith::AddFOp::create(b, loc, args[2], product);
+                        Value product =
+                            arith::MulFOp::create(b, loc, lhs, rhs, flags);
+                        Value sum = arith::AddFOp::create(b, loc, args[2],
+                                                          product, flags);
                         linalg::YieldOp::create(b, loc, sum);
                       });
 
@@ -580,16 +585,20 @@ struct LowerAttention : OpRewritePattern<graph::AttentionOp> {
           linalg::YieldOp::create(b, loc, convertFloat(b, loc, p, elementType));
         });
 
-    // out = probabilities . v; loops (b, kvh, g, s, dv, l).
+    // out = probabilities . v; loops (b, kvh, g, s, l, dv): with dv
+    // innermost, each key adds p * v[l, :] to the output row, reading v's
+    // rows contiguously.
     SmallVector<int64_t> outShape = {batch, kvHeads, groups, queryLength,
                                      valueDim};
+    SmallVector<IteratorType> pvIterators = parallel(6);
+    pvIterators[4] = IteratorType::reduction;
     Value out =
         createGeneric(rewriter, loc, {probabilities, op.getV()},
                       createFilledTensor(rewriter, loc, outShape, zero),
-                      {map(6, {d(0), d(1), d(2), d(3), d(5)}),
-                       map(6, {d(0), d(1), d(5), d(4)}),
-                       map(6, {d(0), d(1), d(2), d(3), d(4)})},
-                      parallelThenReduction(5, 1),
+                      {map(6, {d(0), d(1), d(2), d(3), d(4)}),
+                       map(6, {d(0), d(1), d(4), d(5)}),
+                       map(6, {d(0), d(1), d(2), d(3), d(5)})},
+                      pvIterators,
                       [&](OpBuilder &b, Location loc, ValueRange args) {
                         Value lhs = convertFloat(b, loc, args[0], accType);
                         Value rhs = convertFloat(b, loc, args[1], accType);

@@ -308,6 +308,8 @@ struct LowerQuantizedMatmul : OpRewritePattern<graph::QuantizedMatmulOp> {
           Value sum = arith::AddFOp::create(b, bodyLoc, args[1], product);
           linalg::YieldOp::create(b, bodyLoc, sum);
         });
+    // Targets recognize the contraction by this mark (and its format).
+    generic->setAttr(graph::kQuantizedMatmulAttr, op.getFormatAttr());
     rewriter.replaceOp(op, generic.getResults());
     return success();
   }

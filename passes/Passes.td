@@ -21,6 +21,20 @@ def LowerGraphToLinalg : Pass<"lathe-lower-graph", "mlir::ModuleOp"> {
   ];
 }
 
+def FuseElementwise : Pass<"lathe-fuse-elementwise", "mlir::ModuleOp"> {
+  let summary = "Fuse elementwise linalg ops, keeping quantized matmuls intact";
+  let description = [{
+    Upstream's elementwise fusion of `linalg.generic` producers into their
+    consumers (and of reshapes, by expanding loops), applied when the
+    producer has a single use, except across a generic marked
+    `lathe.quantized_matmul`: those keep their (m, n, k) form so that a
+    target can recognize them and give them a kernel of its own.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
   let summary = "Wrap each root linalg op in a workgroup-parallel dispatch";
   let description = [{
@@ -28,8 +42,10 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
     with `scf.forall`; each forall is one dispatch whose iterations are the
     workgroups. The tile size aims at `workgroup-target` workgroups per
     dispatch, so that a thread pool of any size has work to balance.
-    Contractions (matmuls) are split into a grid of row and column tiles of
-    their result instead (a two-dimensional `scf.forall`), chosen to
+    A generic marked `lathe.quantized_matmul` is split along its columns
+    (the weight rows), so that every workgroup reads a disjoint part of the
+    weights. Contractions (matmuls) are split into a grid of row and column
+    tiles of their result instead (a two-dimensional `scf.forall`), chosen to
     minimize the operand bytes that all workgroups read together; column
     tiles are multiples of 64 and row tiles at least 96 rows, dividing the
     extents exactly.

@@ -61,6 +61,34 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
 }
 
+def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
+  let summary = "Give quantized matmul generics vectorized decoding loops";
+  let description = [{
+    At the buffer level: a `linalg.generic` marked `lathe.quantized_matmul`
+    (lowered from `graph.quantized_matmul`; x[m, k] f32 with unit inner
+    stride, y[m, n], the weight bytes loaded in its body) becomes loops over
+    the weight rows and activation rows around a loop over weight groups
+    (a block, 32 plain weights, or a K-quant super-block). Each step loads
+    32 weights as bytes, decodes them in vector registers as ggml's
+    dequantize_row_* does (the block scale broadcast, nibbles unpacked by
+    vector masks and shifts) and accumulates their products with 32
+    activations in a `vector<32xf32>`, reduced once per output element. The
+    row of the weights comes from the body's first load with the loop
+    indices set to zero. Generics of any other form keep their scalar body.
+    With `integer-dot` (x86 with AVX2), Q8_0, Q4_0 and Q4_1 weights are
+    instead multiplied with activations quantized to 8 bits per block, as
+    llama.cpp does: integer dot products (vpmaddubsw, vpmaddwd) scaled by
+    the two block scales.
+  }];
+  let options = [
+    Option<"integerDot", "integer-dot", "bool", "false",
+           "Use AVX2 integer dot products with 8-bit activations">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
+                           "mlir::math::MathDialect", "mlir::LLVM::LLVMDialect"];
+}
+
 def EmitCpuABI : Pass<"lathe-cpu-emit-abi", "mlir::ModuleOp"> {
   let summary = "Emit the exported ABI wrappers and metadata of a model library";
   let description = [{

@@ -25,6 +25,11 @@ struct GgmlBlockLayout {
   int64_t bytes;
 };
 GgmlBlockLayout getBlockLayout(GgmlType type);
+
+/// The discardable attribute (a GgmlTypeAttr) that marks the linalg.generic
+/// lowered from graph.quantized_matmul: loops (m, n, k), inputs x[m, k],
+/// output y[m, n], weight bytes read in the body.
+constexpr llvm::StringLiteral kQuantizedMatmulAttr = "lathe.quantized_matmul";
 } // namespace lathe::graph
 
 #define GET_OP_CLASSES

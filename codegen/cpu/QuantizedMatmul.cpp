@@ -1,0 +1,557 @@
+//===- QuantizedMatmul.cpp - Vector kernels for quantized matmuls ---------===//
+//
+// The generic lowered from graph.quantized_matmul decodes one weight at a time
+// from its bytes. On the CPU that is a dozen scalar instructions per weight;
+// this pass gives it a vector body instead: for every weight row, 32 weights
+// at a time are loaded as bytes, decoded in vector registers (the block's
+// scale broadcast) and multiplied into a vector<32xf32> accumulator with the
+// matching 32 activations, and the accumulator is reduced once per row.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/cpu/CpuCodegen.h"
+
+#include "dialects/graph/GraphOps.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace lathe::cpu {
+#define GEN_PASS_DEF_QUANTIZEDMATMUL
+#include "codegen/cpu/CpuPasses.h.inc"
+} // namespace lathe::cpu
+
+using namespace mlir;
+namespace graph = lathe::graph;
+
+namespace {
+
+/// Weights decoded per vector step.
+constexpr int64_t kLanes = 32;
+
+/// Emits the vector decoding of one weight row's bytes.
+class ChunkDecoder {
+public:
+  ChunkDecoder(OpBuilder &b, Location loc, Value weights, Value row)
+      : b(b), loc(loc), weights(weights), row(row) {}
+
+  /// The `count` bytes at `groupStart + offset` of the row.
+  Value bytes(Value groupStart, int64_t offset, int64_t count) {
+    auto type = VectorType::get({count}, b.getI8Type());
+    return vector::LoadOp::create(b, loc, type, weights,
+                                  ValueRange{row, add(groupStart, offset)});
+  }
+  /// The byte at `groupStart + offset`, zero-extended to i32.
+  Value byte(Value groupStart, int64_t offset) {
+    Value value = memref::LoadOp::create(b, loc, weights,
+                                         ValueRange{row, add(groupStart, offset)});
+    return arith::ExtUIOp::create(b, loc, b.getI32Type(), value);
+  }
+  /// The f16 at `groupStart + offset` as f32.
+  Value half(Value groupStart, int64_t offset) {
+    Value pair = bytes(groupStart, offset, 2);
+    Value asHalf = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getF16Type()), pair);
+    Value scalar = vector::ExtractOp::create(b, loc, asHalf, ArrayRef<int64_t>{0});
+    return arith::ExtFOp::create(b, loc, b.getF32Type(), scalar);
+  }
+
+  Value add(Value lhs, int64_t rhs) {
+    return rhs ? arith::AddIOp::create(b, loc, lhs,
+                                       arith::ConstantIndexOp::create(b, loc, rhs))
+               : lhs;
+  }
+  Value i32(int64_t value) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(value));
+  }
+  Value splat(Value scalar) {
+    return vector::BroadcastOp::create(
+        b, loc, VectorType::get({kLanes}, scalar.getType()), scalar);
+  }
+  Value splatI8(int64_t value, int64_t lanes) {
+    auto type = VectorType::get({lanes}, b.getI8Type());
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getI8IntegerAttr(value)));
+  }
+  Value toF32(Value ints, bool isSigned) {
+    auto type = VectorType::get({kLanes}, b.getF32Type());
+    if (isSigned)
+      return arith::SIToFPOp::create(b, loc, type, ints);
+    return arith::UIToFPOp::create(b, loc, type, ints);
+  }
+  Value lowNibbles(Value v) {
+    auto lanes = cast<VectorType>(v.getType()).getDimSize(0);
+    return arith::AndIOp::create(b, loc, v, splatI8(0x0F, lanes));
+  }
+  Value highNibbles(Value v) {
+    auto lanes = cast<VectorType>(v.getType()).getDimSize(0);
+    return arith::ShRUIOp::create(b, loc, v, splatI8(4, lanes));
+  }
+  /// 16 bytes of nibble pairs -> 32 quants: all low nibbles, then all high.
+  Value unpackNibbles(Value packed) {
+    SmallVector<int64_t> order;
+    for (int64_t i = 0; i < kLanes; ++i)
+      order.push_back(i);
+    return vector::ShuffleOp::create(b, loc, lowNibbles(packed),
+                                     highNibbles(packed), order);
+  }
+  Value scale(Value factor, Value values) {
+    return arith::MulFOp::create(b, loc, splat(factor), values);
+  }
+
+  OpBuilder &b;
+  Location loc;
+
+private:
+  Value weights;
+  Value row;
+};
+
+/// How a format is walked: groups of `groupBytes` bytes holding `chunks`
+/// vectors of kLanes weights.
+struct GroupShape {
+  int64_t weights;
+  int64_t bytes;
+  int64_t chunks;
+};
+
+GroupShape groupShape(graph::GgmlType format) {
+  graph::GgmlBlockLayout block = graph::getBlockLayout(format);
+  int64_t weights = std::max<int64_t>(block.weights, kLanes);
+  return {weights, weights / block.weights * block.bytes, weights / kLanes};
+}
+
+/// Weights [32c, 32c + 32) of the group starting at byte `start`, as
+/// vector<32xf32>; the arithmetic is ggml's dequantize_row_* for the format.
+Value decodeChunk(ChunkDecoder &d, graph::GgmlType format, Value start,
+                  int64_t c) {
+  OpBuilder &b = d.b;
+  Location loc = d.loc;
+  auto f32x32 = VectorType::get({kLanes}, b.getF32Type());
+  switch (format) {
+  case graph::GgmlType::F32:
+    return vector::BitCastOp::create(b, loc, f32x32, d.bytes(start, 0, 4 * kLanes));
+  case graph::GgmlType::F16: {
+    Value halves = vector::BitCastOp::create(
+        b, loc, VectorType::get({kLanes}, b.getF16Type()),
+        d.bytes(start, 0, 2 * kLanes));
+    return arith::ExtFOp::create(b, loc, f32x32, halves);
+  }
+  case graph::GgmlType::BF16: {
+    // A bf16 is the high half of an f32.
+    auto i32x32 = VectorType::get({kLanes}, b.getI32Type());
+    Value bits = vector::BitCastOp::create(
+        b, loc, VectorType::get({kLanes}, b.getI16Type()),
+        d.bytes(start, 0, 2 * kLanes));
+    Value wide = arith::ExtUIOp::create(b, loc, i32x32, bits);
+    Value shifted = arith::ShLIOp::create(b, loc, wide, d.splat(d.i32(16)));
+    return vector::BitCastOp::create(b, loc, f32x32, shifted);
+  }
+  case graph::GgmlType::Q8_0:
+    // d * q
+    return d.scale(d.half(start, 0), d.toF32(d.bytes(start, 2, kLanes), true));
+  case graph::GgmlType::Q4_0: {
+    // d * (q - 8)
+    Value q = d.unpackNibbles(d.bytes(start, 2, kLanes / 2));
+    q = arith::SubIOp::create(b, loc, q, d.splatI8(8, kLanes));
+    return d.scale(d.half(start, 0), d.toF32(q, true));
+  }
+  case graph::GgmlType::Q4_1: {
+    // d * q + m
+    Value q = d.unpackNibbles(d.bytes(start, 4, kLanes / 2));
+    Value scaled = d.scale(d.half(start, 0), d.toF32(q, false));
+    return arith::AddFOp::create(b, loc, scaled, d.splat(d.half(start, 2)));
+  }
+  case graph::GgmlType::Q4_K: {
+    // Sub-block j = c: (d * sc_j) * q - dmin * m_j, with the 6-bit scales and
+    // mins of get_scale_min_k4 and the nibbles of qs[32 * (j / 2) ...].
+    int64_t j = c;
+    auto scaleByte = [&](int64_t i) { return d.byte(start, 4 + i); };
+    auto bits = [&](Value v, int64_t shift, int64_t mask) {
+      if (shift)
+        v = arith::ShRUIOp::create(b, loc, v, d.i32(shift));
+      return arith::AndIOp::create(b, loc, v, d.i32(mask)).getResult();
+    };
+    Value sc, m;
+    if (j < 4) {
+      sc = bits(scaleByte(j), 0, 63);
+      m = bits(scaleByte(j + 4), 0, 63);
+    } else {
+      Value high = arith::ShLIOp::create(b, loc, bits(scaleByte(j - 4), 6, 3), d.i32(4));
+      sc = arith::OrIOp::create(b, loc, bits(scaleByte(j + 4), 0, 15), high);
+      Value mHigh = arith::ShLIOp::create(b, loc, bits(scaleByte(j), 6, 3), d.i32(4));
+      m = arith::OrIOp::create(b, loc, bits(scaleByte(j + 4), 4, 15), mHigh);
+    }
+    auto toFloat = [&](Value v) {
+      return arith::UIToFPOp::create(b, loc, b.getF32Type(), v).getResult();
+    };
+    Value d1 = arith::MulFOp::create(b, loc, d.half(start, 0), toFloat(sc));
+    Value m1 = arith::MulFOp::create(b, loc, d.half(start, 2), toFloat(m));
+    Value packed = d.bytes(start, 16 + kLanes * (j / 2), kLanes);
+    Value q = j % 2 ? d.highNibbles(packed) : d.lowNibbles(packed);
+    Value scaled = d.scale(d1, d.toF32(q, false));
+    return arith::SubFOp::create(b, loc, scaled, d.splat(m1));
+  }
+  case graph::GgmlType::Q6_K: {
+    // Half h = c / 4, quarter r = c % 4: q = (4 bits of ql | 2 bits of qh
+    // << 4) - 32, times d * sc for each 16 weights.
+    int64_t h = c / 4, r = c % 4;
+    Value low = d.bytes(start, 64 * h + kLanes * (r % 2), kLanes);
+    low = r >= 2 ? d.highNibbles(low) : d.lowNibbles(low);
+    Value high = d.bytes(start, 128 + kLanes * h, kLanes);
+    if (r)
+      high = arith::ShRUIOp::create(b, loc, high, d.splatI8(2 * r, kLanes));
+    high = arith::AndIOp::create(b, loc, high, d.splatI8(3, kLanes));
+    high = arith::ShLIOp::create(b, loc, high, d.splatI8(4, kLanes));
+    Value q = arith::OrIOp::create(b, loc, low, high);
+    q = arith::SubIOp::create(b, loc, q, d.splatI8(32, kLanes));
+    Value scale = d.half(start, 208);
+    auto signedScale = [&](int64_t i) {
+      Value raw = vector::ExtractOp::create(b, loc, d.bytes(start, 192 + i, 1),
+                                            ArrayRef<int64_t>{0});
+      Value asFloat = arith::SIToFPOp::create(b, loc, b.getF32Type(), raw);
+      return arith::MulFOp::create(b, loc, scale, asFloat).getResult();
+    };
+    int64_t first = 8 * h + 2 * r;
+    SmallVector<bool> lowHalf(kLanes, false);
+    for (int64_t i = 0; i < kLanes / 2; ++i)
+      lowHalf[i] = true;
+    Value mask = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(VectorType::get({kLanes}, b.getI1Type()),
+                               ArrayRef<bool>(lowHalf)));
+    Value scales = arith::SelectOp::create(b, loc, mask, d.splat(signedScale(first)),
+                                           d.splat(signedScale(first + 1)));
+    return arith::MulFOp::create(b, loc, scales, d.toF32(q, true));
+  }
+  }
+  llvm_unreachable("unknown ggml type");
+}
+
+/// The weight row of the generic's first iteration (n = 0): the body's row
+/// index with every linalg.index replaced by 0, rebuilt before the generic.
+FailureOr<Value> firstRow(OpBuilder &b, linalg::GenericOp op, Value rowIndex) {
+  IRMapping map;
+  Value zero = arith::ConstantIndexOp::create(b, op.getLoc(), 0);
+  std::function<FailureOr<Value>(Value)> rebuild = [&](Value v) -> FailureOr<Value> {
+    if (map.contains(v))
+      return map.lookup(v);
+    Operation *def = v.getDefiningOp();
+    if (!def) {
+      if (op.getBody()->getParent()->isAncestor(v.getParentRegion()))
+        return failure(); // a block argument of the body
+      return v;
+    }
+    if (!op->isProperAncestor(def))
+      return v;
+    if (isa<linalg::IndexOp>(def)) {
+      map.map(v, zero);
+      return zero;
+    }
+    if (def->getNumRegions() || !isPure(def))
+      return failure();
+    for (Value operand : def->getOperands()) {
+      FailureOr<Value> rebuilt = rebuild(operand);
+      if (failed(rebuilt))
+        return failure();
+      map.map(operand, *rebuilt);
+    }
+    Operation *copy = b.clone(*def, map);
+    return copy->getResult(cast<OpResult>(v).getResultNumber());
+  };
+  return rebuild(rowIndex);
+}
+
+bool innerUnitStride(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return type.hasStaticShape() &&
+         succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
+/// Loops over the weight rows (columns of y) and activation rows around
+/// `dot`, which builds the dot product of weight row `row` (absolute) with
+/// activation row `r`; the result is added to y[r, column].
+void emitOutputLoops(OpBuilder &b, Location loc, Value y, Value rowStart,
+                     int64_t rows, int64_t columns,
+                     function_ref<Value(OpBuilder &, Value row, Value r)> dot) {
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto columnLoop = scf::ForOp::create(b, loc, index(0), index(columns), index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(columnLoop.getBody());
+  Value column = columnLoop.getInductionVar();
+  Value row = arith::AddIOp::create(b, loc, rowStart, column);
+  auto rowLoop = scf::ForOp::create(b, loc, index(0), index(rows), index(1));
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value r = rowLoop.getInductionVar();
+  Value sum = dot(b, row, r);
+  Value old = memref::LoadOp::create(b, loc, y, ValueRange{r, column});
+  memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum), y,
+                          ValueRange{r, column});
+}
+
+/// Weights decoded to f32 vectors and multiplied with the f32 activations.
+void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
+                    Value y, Value weights, Value rowStart, int64_t rows,
+                    int64_t columns, int64_t depth) {
+  GroupShape group = groupShape(ggml);
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto f32x32 = VectorType::get({kLanes}, b.getF32Type());
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(f32x32, b.getF32FloatAttr(0.0f)));
+  emitOutputLoops(b, loc, y, rowStart, rows, columns,
+                  [&](OpBuilder &b, Value row, Value r) -> Value {
+      auto groups = scf::ForOp::create(
+          b, loc, index(0), index(depth / group.weights), index(1), ValueRange{zeros},
+          [&](OpBuilder &lb, Location l, Value g, ValueRange carried) {
+            ChunkDecoder decoder(lb, l, weights, row);
+            Value start = arith::MulIOp::create(
+                lb, l, g, arith::ConstantIndexOp::create(lb, l, group.bytes));
+            Value firstWeight = arith::MulIOp::create(
+                lb, l, g, arith::ConstantIndexOp::create(lb, l, group.weights));
+            Value acc = carried[0];
+            for (int64_t c = 0; c < group.chunks; ++c) {
+              Value w = decodeChunk(decoder, ggml, start, c);
+              Value at = decoder.add(firstWeight, c * kLanes);
+              Value activations =
+                  vector::LoadOp::create(lb, l, f32x32, x, ValueRange{r, at});
+              acc = vector::FMAOp::create(lb, l, activations, w, acc);
+            }
+            scf::YieldOp::create(lb, l, acc);
+          });
+      // The lanes are summed as a tree, not in lane order.
+      return vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, groups.getResult(0), Value(),
+          arith::FastMathFlags::reassoc);
+      });
+}
+
+bool hasIntegerKernel(graph::GgmlType format) {
+  return format == graph::GgmlType::Q8_0 || format == graph::GgmlType::Q4_0 ||
+         format == graph::GgmlType::Q4_1;
+}
+
+Value callIntrinsic(OpBuilder &b, Location loc, StringRef name, Type result,
+                    ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
+                                       args)
+      .getResult(0);
+}
+
+/// Integer dot products, as llama.cpp's AVX2 kernels: the activations of
+/// each 32-weight block are quantized to i8 with a scale dx (ggml's q8_0:
+/// dx = max|x| / 127, q = round(x / dx)), then each block contributes
+/// dw * dx * sum(qw * qx), the sum from vpmaddubsw (|qw| as u8 times qx with
+/// qw's sign) and vpmaddwd; q4_1's offset adds m * dx * sum(qx).
+void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
+                      Value y, Value weights, Value rowStart, int64_t rows,
+                      int64_t columns, int64_t depth) {
+  graph::GgmlBlockLayout block = graph::getBlockLayout(ggml);
+  int64_t blocks = depth / kLanes;
+  bool offset = ggml == graph::GgmlType::Q4_1;
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  auto f32x32 = VectorType::get({kLanes}, f32);
+  auto f32x8 = VectorType::get({8}, f32);
+  auto i8x32 = VectorType::get({kLanes}, i8);
+  auto i16x16 = VectorType::get({16}, b.getI16Type());
+  auto i32x8 = VectorType::get({8}, b.getI32Type());
+  auto f32Constant = [&](OpBuilder &nb, Location l, float v) -> Value {
+    return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+  };
+
+  // Quantized activations and their scales (and scaled sums), on the stack.
+  Value qx = memref::AllocaOp::create(b, loc, MemRefType::get({rows, depth}, i8));
+  Value dx = memref::AllocaOp::create(b, loc, MemRefType::get({rows, blocks}, f32));
+  Value sx = offset ? memref::AllocaOp::create(
+                          b, loc, MemRefType::get({rows, blocks}, f32))
+                    : Value();
+  scf::ForOp::create(
+      b, loc, index(0), index(rows), index(1), ValueRange{},
+      [&](OpBuilder &ob, Location l, Value m, ValueRange) {
+        scf::ForOp::create(
+            ob, l, arith::ConstantIndexOp::create(ob, l, 0),
+            arith::ConstantIndexOp::create(ob, l, blocks),
+            arith::ConstantIndexOp::create(ob, l, 1), ValueRange{},
+            [&](OpBuilder &nb, Location l, Value blk, ValueRange) {
+              Value at = arith::MulIOp::create(
+                  nb, l, blk, arith::ConstantIndexOp::create(nb, l, kLanes));
+              Value v = vector::LoadOp::create(nb, l, f32x32, x, ValueRange{m, at});
+              Value amax = vector::ReductionOp::create(
+                  nb, l, vector::CombiningKind::MAXNUMF,
+                  math::AbsFOp::create(nb, l, v));
+              Value d = arith::DivFOp::create(nb, l, amax, f32Constant(nb, l, 127.0f));
+              Value nonzero = arith::CmpFOp::create(
+                  nb, l, arith::CmpFPredicate::ONE, d, f32Constant(nb, l, 0.0f));
+              Value inverse = arith::SelectOp::create(
+                  nb, l, nonzero,
+                  arith::DivFOp::create(nb, l, f32Constant(nb, l, 1.0f), d),
+                  f32Constant(nb, l, 0.0f));
+              Value scaled = arith::MulFOp::create(
+                  nb, l, v, vector::BroadcastOp::create(nb, l, f32x32, inverse));
+              Value rounded = math::RoundEvenOp::create(nb, l, scaled);
+              Value q = arith::FPToSIOp::create(
+                  nb, l, VectorType::get({kLanes}, nb.getI32Type()), rounded);
+              Value q8 = arith::TruncIOp::create(nb, l, i8x32, q);
+              vector::StoreOp::create(nb, l, q8, qx, ValueRange{m, at});
+              memref::StoreOp::create(nb, l, d, dx, ValueRange{m, blk});
+              if (offset) {
+                Value sum = vector::ReductionOp::create(
+                    nb, l, vector::CombiningKind::ADD, q);
+                Value sumF = arith::SIToFPOp::create(nb, l, nb.getF32Type(), sum);
+                memref::StoreOp::create(nb, l, arith::MulFOp::create(nb, l, d, sumF),
+                                        sx, ValueRange{m, blk});
+              }
+              scf::YieldOp::create(nb, l);
+            });
+        scf::YieldOp::create(ob, l);
+      });
+
+  Value ones = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(i16x16, b.getI16IntegerAttr(1)));
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(f32x8, b.getF32FloatAttr(0.0f)));
+  Value zero = f32Constant(b, loc, 0.0f);
+  emitOutputLoops(b, loc, y, rowStart, rows, columns,
+                  [&](OpBuilder &b, Value row, Value r) -> Value {
+      auto loop = scf::ForOp::create(
+          b, loc, index(0), index(blocks), index(1), ValueRange{zeros, zero},
+          [&](OpBuilder &lb, Location l, Value blk, ValueRange carried) {
+            ChunkDecoder decoder(lb, l, weights, row);
+            Value start = arith::MulIOp::create(
+                lb, l, blk, arith::ConstantIndexOp::create(lb, l, block.bytes));
+            Value at = arith::MulIOp::create(
+                lb, l, blk, arith::ConstantIndexOp::create(lb, l, kLanes));
+            Value xq = vector::LoadOp::create(lb, l, i8x32, qx, ValueRange{r, at});
+            Value dw = decoder.half(start, 0);
+            Value products;
+            if (ggml == graph::GgmlType::Q8_0 || ggml == graph::GgmlType::Q4_0) {
+              Value wq;
+              if (ggml == graph::GgmlType::Q8_0) {
+                wq = decoder.bytes(start, 2, kLanes);
+              } else {
+                wq = decoder.unpackNibbles(decoder.bytes(start, 2, kLanes / 2));
+                wq = arith::SubIOp::create(lb, l, wq, decoder.splatI8(8, kLanes));
+              }
+              Value magnitude = math::AbsIOp::create(lb, l, wq);
+              Value signedX =
+                  callIntrinsic(lb, l, "llvm.x86.avx2.psign.b", i8x32, {xq, wq});
+              products = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.ub.sw", i16x16,
+                                       {magnitude, signedX});
+            } else {
+              Value wq = decoder.unpackNibbles(decoder.bytes(start, 4, kLanes / 2));
+              products = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.ub.sw", i16x16,
+                                       {wq, xq});
+            }
+            Value sums = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.wd", i32x8,
+                                       {products, ones});
+            Value asFloat = arith::SIToFPOp::create(lb, l, f32x8, sums);
+            Value xScale = memref::LoadOp::create(lb, l, dx, ValueRange{r, blk});
+            Value scale = arith::MulFOp::create(lb, l, dw, xScale);
+            Value acc = vector::FMAOp::create(
+                lb, l, asFloat, vector::BroadcastOp::create(lb, l, f32x8, scale),
+                carried[0]);
+            Value extra = carried[1];
+            if (offset) {
+              Value m = decoder.half(start, 2);
+              Value s = memref::LoadOp::create(lb, l, sx, ValueRange{r, blk});
+              extra = arith::AddFOp::create(lb, l, extra,
+                                            arith::MulFOp::create(lb, l, m, s));
+            }
+            scf::YieldOp::create(lb, l, ValueRange{acc, extra});
+          });
+      Value sum = vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, loop.getResult(0), Value(),
+          arith::FastMathFlags::reassoc);
+      return arith::AddFOp::create(b, loc, sum, loop.getResult(1));
+      });
+}
+
+LogicalResult rewrite(linalg::GenericOp op, bool integerDot) {
+  auto format = op->getAttrOfType<graph::GgmlTypeAttr>(graph::kQuantizedMatmulAttr);
+  if (!format || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
+    return failure();
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {m, k}, ctx),
+                                     AffineMap::get(3, 0, {m, n}, ctx)};
+  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
+    return failure();
+  Value x = op.getDpsInputs()[0], y = op.getDpsInits()[0];
+  auto xType = cast<MemRefType>(x.getType());
+  auto yType = cast<MemRefType>(y.getType());
+  if (!innerUnitStride(xType) || !yType.hasStaticShape() ||
+      !xType.getElementType().isF32())
+    return failure();
+
+  // The weight bytes: the one buffer the body loads from.
+  Value weights;
+  memref::LoadOp firstLoad;
+  WalkResult walk = op.getBody()->walk([&](memref::LoadOp load) {
+    if (weights && load.getMemRef() != weights)
+      return WalkResult::interrupt();
+    weights = load.getMemRef();
+    if (!firstLoad)
+      firstLoad = load;
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted() || !weights)
+    return failure();
+  auto wType = cast<MemRefType>(weights.getType());
+  if (!wType.hasStaticShape() || !wType.getLayout().isIdentity() ||
+      wType.getRank() != 2)
+    return failure();
+
+  graph::GgmlType ggml = format.getValue();
+  GroupShape group = groupShape(ggml);
+  int64_t rows = yType.getDimSize(0), columns = yType.getDimSize(1);
+  int64_t depth = xType.getDimSize(1);
+  if (depth % group.weights != 0 ||
+      wType.getDimSize(1) != depth / group.weights * group.bytes)
+    return failure();
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  FailureOr<Value> rowStart = firstRow(b, op, firstLoad.getIndices()[0]);
+  if (failed(rowStart))
+    return failure();
+  if (integerDot && hasIntegerKernel(ggml))
+    emitIntegerLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
+                     depth);
+  else
+    emitFloatLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
+                   depth);
+  op.erase();
+  return success();
+}
+
+struct QuantizedMatmulPass
+    : lathe::cpu::impl::QuantizedMatmulBase<QuantizedMatmulPass> {
+  using QuantizedMatmulBase::QuantizedMatmulBase;
+
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> ops;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(graph::kQuantizedMatmulAttr))
+        ops.push_back(op);
+    });
+    // A generic that does not have the expected form keeps its scalar body.
+    for (linalg::GenericOp op : ops)
+      (void)rewrite(op, integerDot);
+  }
+};
+
+} // namespace

@@ -1,0 +1,97 @@
+// RUN: lathe-opt --lathe-cpu-quantized-matmul %s -split-input-file | FileCheck %s
+// RUN: lathe-opt --lathe-cpu-quantized-matmul=integer-dot=true %s -split-input-file | FileCheck %s --check-prefix=INT
+
+// A kernel's quantized matmul (Q8_0, two 32-weight blocks per row, weight
+// rows starting at %wg): loops over the weight rows and the activation rows
+// around a loop over blocks that decodes 32 weights at a time in vectors.
+// CHECK-LABEL: func.func @q8_0
+// CHECK-SAME: (%[[X:.+]]: memref<2x64xf32>, %[[W:.+]]: memref<8x68xi8>, %[[Y:.+]]: memref<2x4xf32>, %[[WG:.+]]: index)
+// CHECK-NOT: linalg.generic
+// CHECK: %[[FIRST:.+]] = arith.addi %{{.+}}, %[[WG]] : index
+// CHECK: scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:   %[[ROW:.+]] = arith.addi %[[FIRST]], %[[N]] : index
+// CHECK:   scf.for %[[M:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:     %[[ACC:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %{{.+}}) -> (vector<32xf32>)
+// CHECK:       %[[Q:.+]] = vector.load %[[W]][%[[ROW]], %{{.+}}] : memref<8x68xi8>, vector<32xi8>
+// CHECK:       arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
+// CHECK:       vector.load %[[W]][%[[ROW]], %{{.+}}] : memref<8x68xi8>, vector<2xi8>
+// CHECK:       vector.bitcast %{{.+}} : vector<2xi8> to vector<1xf16>
+// CHECK:       %[[XV:.+]] = vector.load %[[X]][%[[M]], %{{.+}}] : memref<2x64xf32>, vector<32xf32>
+// CHECK:       vector.fma %[[XV]], %{{.+}}, %{{.+}} : vector<32xf32>
+// CHECK:     %[[SUM:.+]] = vector.reduction <add>, %[[ACC]] fastmath<reassoc> : vector<32xf32> into f32
+// CHECK:     %[[OLD:.+]] = memref.load %[[Y]][%[[M]], %[[N]]]
+// CHECK:     %[[NEW:.+]] = arith.addf %[[OLD]], %[[SUM]] : f32
+// CHECK:     memref.store %[[NEW]], %[[Y]][%[[M]], %[[N]]]
+
+// With integer-dot the activations are first quantized per block on the
+// stack, then each block is one vpmaddubsw/vpmaddwd pair.
+// INT-LABEL: func.func @q8_0
+// INT: %[[QX:.+]] = memref.alloca() : memref<2x64xi8>
+// INT: %[[DX:.+]] = memref.alloca() : memref<2x2xf32>
+// INT: math.roundeven %{{.+}} : vector<32xf32>
+// INT: vector.store %{{.+}}, %[[QX]]
+// INT: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
+// INT: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// INT: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// INT: memref.load %[[DX]]
+// INT: vector.fma %{{.+}} : vector<8xf32>
+func.func @q8_0(%x: memref<2x64xf32>, %w: memref<8x68xi8>, %y: memref<2x4xf32>, %wg: index) attributes {dispatch.kernel} {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : memref<2x64xf32>) outs(%y : memref<2x4xf32>) attrs = {lathe.quantized_matmul = 8 : i32} {
+  ^bb0(%in: f32, %out: f32):
+    %n = linalg.index 1 : index
+    %row = arith.addi %n, %wg : index
+    %k = linalg.index 2 : index
+    %c32 = arith.constant 32 : index
+    %c34 = arith.constant 34 : index
+    %b = arith.divui %k, %c32 : index
+    %off = arith.muli %b, %c34 : index
+    %q = memref.load %w[%row, %off] : memref<8x68xi8>
+    %f = arith.sitofp %q : i8 to f32
+    %p = arith.mulf %in, %f : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Q4_K: one 256-weight super-block per row is eight 32-weight chunks, each
+// with its own scale and min decoded from the packed 6-bit scales.
+// CHECK-LABEL: func.func @q4_K
+// CHECK: scf.for {{.+}} iter_args(%{{.+}} = %{{.+}}) -> (vector<32xf32>)
+// CHECK-COUNT-8: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: vector.reduction <add>
+func.func @q4_K(%x: memref<1x256xf32>, %w: memref<3x144xi8>, %y: memref<1x3xf32>) attributes {dispatch.kernel} {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : memref<1x256xf32>) outs(%y : memref<1x3xf32>) attrs = {lathe.quantized_matmul = 12 : i32} {
+  ^bb0(%in: f32, %out: f32):
+    %n = linalg.index 1 : index
+    %k = linalg.index 2 : index
+    %q = memref.load %w[%n, %k] : memref<3x144xi8>
+    %f = arith.sitofp %q : i8 to f32
+    %p = arith.mulf %in, %f : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Without the mark, or with activations that are not contiguous, the
+// generic keeps its scalar body.
+// CHECK-LABEL: func.func @strided
+// CHECK: linalg.generic
+func.func @strided(%x: memref<1x64xf32, strided<[128, 2]>>, %w: memref<4x68xi8>, %y: memref<1x4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : memref<1x64xf32, strided<[128, 2]>>) outs(%y : memref<1x4xf32>) attrs = {lathe.quantized_matmul = 8 : i32} {
+  ^bb0(%in: f32, %out: f32):
+    %n = linalg.index 1 : index
+    %q = memref.load %w[%n, %n] : memref<4x68xi8>
+    %f = arith.sitofp %q : i8 to f32
+    %p = arith.mulf %in, %f : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
