@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Keeps the thread pool's atomic counter far from overflow. */
-#define MAX_WORKGROUP_COUNT ((int64_t)1 << 62)
+/* The thread pool numbers workgroups with 32 bits. */
+#define MAX_WORKGROUP_COUNT ((int64_t)UINT32_MAX - 1)
 
 /* Non-zero dispatch results; the entry passes the first one on. */
 enum {

@@ -1,15 +1,29 @@
 /*===- thread_pool.c - Persistent workers that run dispatches -------------===*
  *
- * A run publishes one job (kernel, bindings, workgroup count) under `mutex`
- * and bumps `generation`. Workers and the caller then claim workgroup ids
- * from the atomic `next_workgroup` counter until it passes the count. The
- * caller waits until every participating worker has left the job, so a job
- * never outlives its run and each worker sees every generation exactly once.
+ * A run publishes one job (kernel, bindings, workgroup count) and the caller
+ * and the workers claim its workgroups from the atomic `claim` word, which
+ * holds the job's number in its high 32 bits and the next workgroup in its
+ * low 32 bits: a compare-and-swap claims a workgroup only while the job is
+ * still the one the claimer read. The run ends when `finished` reaches the
+ * count, so the caller never waits for a worker that has not started:
+ * whatever no worker claims, the caller runs itself.
+ *
+ * Publishing job j: close the claim word ((j << 32) | all ones: nothing
+ * claimable), write the job, reset `finished`, open the word (j << 32), then
+ * bump `generation` to wake the workers. A worker reads the job between
+ * reading the open word and claiming; a successful claim for job j proves
+ * that job j + 1 had not been closed yet, so what it read was job j.
+ *
+ * Models launch hundreds of small dispatches back to back (an LLM decode step
+ * runs about 25 per layer), so waiting spins before it sleeps: a worker
+ * watches `generation` for a while before blocking on `job_posted`, and the
+ * caller watches `finished`, yielding now and then.
  *===----------------------------------------------------------------------===*/
 #include "thread_pool.h"
 #include "status.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -32,62 +46,99 @@ struct lathe_thread_pool {
   /* Held for a whole run so that runs from several threads take turns. */
   pthread_mutex_t run_mutex;
 
-  pthread_mutex_t mutex; /* guards everything below but next_workgroup */
+  /* Taken to bump `generation` or shut down, and by workers going to sleep,
+   * so that no wakeup is lost. */
+  pthread_mutex_t mutex;
   pthread_cond_t job_posted;
-  pthread_cond_t job_finished;
-  uint64_t generation;
-  bool shutting_down;
-  LatheKernelFn kernel;
-  void **bindings;
-  int64_t workgroup_count;
-  size_t participants; /* workers with index below this take part */
-  size_t busy_workers; /* participants that have not left the job */
-  _Atomic int64_t next_workgroup;
+  _Atomic uint64_t generation;
+  _Atomic bool shutting_down;
+
+  uint32_t job; /* number of the current job; the caller's only */
+  _Atomic uint64_t claim;
+  _Atomic int64_t finished;
+  _Atomic(LatheKernelFn) kernel;
+  _Atomic(void **) bindings;
+  _Atomic int64_t workgroup_count;
 };
 
-static void run_workgroups(lathe_thread_pool *pool, LatheKernelFn kernel,
-                           void **bindings, int64_t workgroup_count) {
+/* Polls of an atomic before a worker sleeps (a few hundred microseconds),
+ * and between the caller's yields. */
+enum { worker_spins = 1 << 14, caller_spins_per_yield = 1 << 10 };
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/* Runs workgroups of job `job` until none is left to claim. */
+static void run_workgroups(lathe_thread_pool *pool, uint32_t job,
+                           LatheKernelFn kernel, void **bindings,
+                           int64_t workgroup_count) {
+  uint64_t word = atomic_load_explicit(&pool->claim, memory_order_acquire);
   for (;;) {
-    int64_t id = atomic_fetch_add_explicit(&pool->next_workgroup, 1,
-                                           memory_order_relaxed);
-    if (id >= workgroup_count)
+    if ((uint32_t)(word >> 32) != job ||
+        (int64_t)(word & UINT32_MAX) >= workgroup_count)
       return;
-    kernel(bindings, id);
+    if (!atomic_compare_exchange_weak_explicit(&pool->claim, &word, word + 1,
+                                               memory_order_acquire,
+                                               memory_order_acquire))
+      continue;
+    kernel(bindings, (int64_t)(word & UINT32_MAX));
+    atomic_fetch_add_explicit(&pool->finished, 1, memory_order_release);
+    word = atomic_load_explicit(&pool->claim, memory_order_acquire);
   }
+}
+
+/* Joins the open job, if any. */
+static void join_job(lathe_thread_pool *pool) {
+  uint64_t word = atomic_load_explicit(&pool->claim, memory_order_acquire);
+  uint32_t job = (uint32_t)(word >> 32);
+  LatheKernelFn kernel =
+      atomic_load_explicit(&pool->kernel, memory_order_relaxed);
+  void **bindings = atomic_load_explicit(&pool->bindings, memory_order_relaxed);
+  int64_t count =
+      atomic_load_explicit(&pool->workgroup_count, memory_order_relaxed);
+  run_workgroups(pool, job, kernel, bindings, count);
+}
+
+/* The generation after `seen`, once posted; spins, then sleeps. */
+static uint64_t wait_for_job(lathe_thread_pool *pool, uint64_t seen) {
+  for (int spin = 0; spin < worker_spins; ++spin) {
+    uint64_t generation =
+        atomic_load_explicit(&pool->generation, memory_order_acquire);
+    if (generation != seen ||
+        atomic_load_explicit(&pool->shutting_down, memory_order_relaxed))
+      return generation;
+    cpu_relax();
+  }
+  pthread_mutex_lock(&pool->mutex);
+  while (atomic_load_explicit(&pool->generation, memory_order_acquire) ==
+             seen &&
+         !atomic_load_explicit(&pool->shutting_down, memory_order_relaxed))
+    pthread_cond_wait(&pool->job_posted, &pool->mutex);
+  pthread_mutex_unlock(&pool->mutex);
+  return atomic_load_explicit(&pool->generation, memory_order_acquire);
 }
 
 static void *worker_main(void *argument) {
   worker *self = argument;
   lathe_thread_pool *pool = self->pool;
   uint64_t seen_generation = 0;
-
-  pthread_mutex_lock(&pool->mutex);
   for (;;) {
-    while (!pool->shutting_down && pool->generation == seen_generation)
-      pthread_cond_wait(&pool->job_posted, &pool->mutex);
-    if (pool->shutting_down)
+    seen_generation = wait_for_job(pool, seen_generation);
+    if (atomic_load_explicit(&pool->shutting_down, memory_order_relaxed))
       break;
-    seen_generation = pool->generation;
-    if (self->index >= pool->participants)
-      continue;
-
-    LatheKernelFn kernel = pool->kernel;
-    void **bindings = pool->bindings;
-    int64_t workgroup_count = pool->workgroup_count;
-    pthread_mutex_unlock(&pool->mutex);
-    run_workgroups(pool, kernel, bindings, workgroup_count);
-    pthread_mutex_lock(&pool->mutex);
-
-    if (--pool->busy_workers == 0)
-      pthread_cond_signal(&pool->job_finished);
+    join_job(pool);
   }
-  pthread_mutex_unlock(&pool->mutex);
   return NULL;
 }
 
 static void stop_workers(lathe_thread_pool *pool, size_t started) {
   pthread_mutex_lock(&pool->mutex);
-  pool->shutting_down = true;
+  atomic_store_explicit(&pool->shutting_down, true, memory_order_relaxed);
   pthread_cond_broadcast(&pool->job_posted);
   pthread_mutex_unlock(&pool->mutex);
   for (size_t i = 0; i < started; ++i)
@@ -95,7 +146,6 @@ static void stop_workers(lathe_thread_pool *pool, size_t started) {
 }
 
 static void destroy_pool(lathe_thread_pool *pool) {
-  pthread_cond_destroy(&pool->job_finished);
   pthread_cond_destroy(&pool->job_posted);
   pthread_mutex_destroy(&pool->mutex);
   pthread_mutex_destroy(&pool->run_mutex);
@@ -124,8 +174,13 @@ lathe_status lathe_thread_pool_create(size_t thread_count,
   pthread_mutex_init(&result->run_mutex, NULL);
   pthread_mutex_init(&result->mutex, NULL);
   pthread_cond_init(&result->job_posted, NULL);
-  pthread_cond_init(&result->job_finished, NULL);
-  atomic_init(&result->next_workgroup, 0);
+  atomic_init(&result->generation, 0);
+  atomic_init(&result->shutting_down, false);
+  atomic_init(&result->claim, UINT64_MAX);
+  atomic_init(&result->finished, 0);
+  atomic_init(&result->kernel, NULL);
+  atomic_init(&result->bindings, NULL);
+  atomic_init(&result->workgroup_count, 0);
 
   /* Workers block every signal so that signals reach the host's threads. */
   sigset_t all_signals, previous_signals;
@@ -173,31 +228,33 @@ void lathe_thread_pool_run(lathe_thread_pool *pool, LatheKernelFn kernel,
     return;
   pthread_mutex_lock(&pool->run_mutex);
 
-  /* No worker is woken for work the caller alone would claim. */
-  size_t participants = pool->worker_count;
-  if ((uint64_t)(workgroup_count - 1) < participants)
-    participants = (size_t)(workgroup_count - 1);
-
-  atomic_store_explicit(&pool->next_workgroup, 0, memory_order_relaxed);
-  if (participants > 0) {
+  uint32_t job = ++pool->job;
+  atomic_store_explicit(&pool->claim, ((uint64_t)job << 32) | UINT32_MAX,
+                        memory_order_seq_cst);
+  atomic_store_explicit(&pool->kernel, kernel, memory_order_relaxed);
+  atomic_store_explicit(&pool->bindings, bindings, memory_order_relaxed);
+  atomic_store_explicit(&pool->workgroup_count, workgroup_count,
+                        memory_order_relaxed);
+  atomic_store_explicit(&pool->finished, 0, memory_order_relaxed);
+  atomic_store_explicit(&pool->claim, (uint64_t)job << 32,
+                        memory_order_release);
+  /* A single workgroup runs on the caller alone. */
+  if (workgroup_count > 1 && pool->worker_count > 0) {
     pthread_mutex_lock(&pool->mutex);
-    pool->kernel = kernel;
-    pool->bindings = bindings;
-    pool->workgroup_count = workgroup_count;
-    pool->participants = participants;
-    pool->busy_workers = participants;
-    ++pool->generation;
+    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
     pthread_cond_broadcast(&pool->job_posted);
     pthread_mutex_unlock(&pool->mutex);
   }
 
-  run_workgroups(pool, kernel, bindings, workgroup_count);
+  run_workgroups(pool, job, kernel, bindings, workgroup_count);
 
-  if (participants > 0) {
-    pthread_mutex_lock(&pool->mutex);
-    while (pool->busy_workers > 0)
-      pthread_cond_wait(&pool->job_finished, &pool->mutex);
-    pthread_mutex_unlock(&pool->mutex);
+  for (int spin = 1; atomic_load_explicit(&pool->finished,
+                                          memory_order_acquire) < workgroup_count;
+       ++spin) {
+    if (spin % caller_spins_per_yield == 0)
+      sched_yield();
+    else
+      cpu_relax();
   }
   pthread_mutex_unlock(&pool->run_mutex);
 }
