@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace lathe {
@@ -127,9 +128,21 @@ int generate(lathe_module *Module, const std::string &Artifact,
     return failWith(Artifact, Error);
   }
 
-  if (Tokenizer)
-    for (int32_t Id : Prompt)
-      printPiece(Tokenizer.get(), Id);
+  if (Tokenizer) {
+    // The prompt as text (decoding drops the space a llama tokenizer adds
+    // in front), then the generated pieces as they come.
+    size_t Length = 0;
+    lathe_status Status = lathe_tokenizer_decode(
+        Tokenizer.get(), Prompt.data(), Prompt.size(), nullptr, 0, &Length);
+    lathe_status_free(Status);
+    std::string Text(Length, '\0');
+    Status = lathe_tokenizer_decode(Tokenizer.get(), Prompt.data(),
+                                    Prompt.size(), Text.data(), Text.size(),
+                                    &Length);
+    if (!Status)
+      std::fwrite(Text.data(), 1, Length, stdout);
+    lathe_status_free(Status);
+  }
 
   bool KeepLogits = !Options.LogitsOut.empty();
   std::vector<float> AllLogits, Logits;
