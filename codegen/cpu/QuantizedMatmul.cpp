@@ -275,11 +275,15 @@ bool innerUnitStride(MemRefType type) {
 }
 
 /// Loops over the weight rows (columns of y) and activation rows around
-/// `dot`, which builds the dot product of weight row `row` (absolute) with
-/// activation row `r`; the result is added to y[r, column].
-void emitOutputLoops(OpBuilder &b, Location loc, Value y, Value rowStart,
-                     int64_t rows, int64_t columns,
-                     function_ref<Value(OpBuilder &, Value row, Value r)> dot) {
+/// `dot`, which builds the dot products of weight row `row` (absolute) with
+/// the `count` activation rows from `r`; each is added to y[r + i, column].
+/// Activation rows go `tile` at a time, the remainder one at a time.
+void emitOutputLoops(
+    OpBuilder &b, Location loc, Value y, Value rowStart, int64_t rows,
+    int64_t columns, int64_t tile,
+    function_ref<SmallVector<Value>(OpBuilder &, Value row, Value r,
+                                    int64_t count)>
+        dot) {
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
@@ -288,13 +292,24 @@ void emitOutputLoops(OpBuilder &b, Location loc, Value y, Value rowStart,
   b.setInsertionPointToStart(columnLoop.getBody());
   Value column = columnLoop.getInductionVar();
   Value row = arith::AddIOp::create(b, loc, rowStart, column);
-  auto rowLoop = scf::ForOp::create(b, loc, index(0), index(rows), index(1));
-  b.setInsertionPointToStart(rowLoop.getBody());
-  Value r = rowLoop.getInductionVar();
-  Value sum = dot(b, row, r);
-  Value old = memref::LoadOp::create(b, loc, y, ValueRange{r, column});
-  memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum), y,
-                          ValueRange{r, column});
+  int64_t tiled = rows - rows % tile;
+  auto emitRows = [&](int64_t from, int64_t to, int64_t count) {
+    if (from >= to)
+      return;
+    auto rowLoop = scf::ForOp::create(b, loc, index(from), index(to), index(count));
+    OpBuilder::InsertionGuard rowGuard(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value r = rowLoop.getInductionVar();
+    SmallVector<Value> sums = dot(b, row, r, count);
+    for (auto [i, sum] : llvm::enumerate(sums)) {
+      Value at = i ? arith::AddIOp::create(b, loc, r, index(i)).getResult() : r;
+      Value old = memref::LoadOp::create(b, loc, y, ValueRange{at, column});
+      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
+                              y, ValueRange{at, column});
+    }
+  };
+  emitRows(0, tiled, tile);
+  emitRows(tiled, rows, 1);
 }
 
 /// Weights decoded to f32 vectors and multiplied with the f32 activations.
@@ -308,30 +323,40 @@ void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
   auto f32x32 = VectorType::get({kLanes}, b.getF32Type());
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(f32x32, b.getF32FloatAttr(0.0f)));
-  emitOutputLoops(b, loc, y, rowStart, rows, columns,
-                  [&](OpBuilder &b, Value row, Value r) -> Value {
-      auto groups = scf::ForOp::create(
-          b, loc, index(0), index(depth / group.weights), index(1), ValueRange{zeros},
-          [&](OpBuilder &lb, Location l, Value g, ValueRange carried) {
-            ChunkDecoder decoder(lb, l, weights, row);
-            Value start = arith::MulIOp::create(
-                lb, l, g, arith::ConstantIndexOp::create(lb, l, group.bytes));
-            Value firstWeight = arith::MulIOp::create(
-                lb, l, g, arith::ConstantIndexOp::create(lb, l, group.weights));
-            Value acc = carried[0];
-            for (int64_t c = 0; c < group.chunks; ++c) {
-              Value w = decodeChunk(decoder, ggml, start, c);
-              Value at = decoder.add(firstWeight, c * kLanes);
-              Value activations =
-                  vector::LoadOp::create(lb, l, f32x32, x, ValueRange{r, at});
-              acc = vector::FMAOp::create(lb, l, activations, w, acc);
-            }
-            scf::YieldOp::create(lb, l, acc);
-          });
-      // The lanes are summed as a tree, not in lane order.
-      return vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, groups.getResult(0), Value(),
-          arith::FastMathFlags::reassoc);
+  // Two activation rows share each decoded chunk of weights (8 of AVX2's
+  // 16 vector registers hold their accumulators).
+  emitOutputLoops(
+      b, loc, y, rowStart, rows, columns, /*tile=*/2,
+      [&](OpBuilder &b, Value row, Value r, int64_t count) {
+        SmallVector<Value> init(count, zeros);
+        auto groups = scf::ForOp::create(
+            b, loc, index(0), index(depth / group.weights), index(1), init,
+            [&](OpBuilder &lb, Location l, Value g, ValueRange carried) {
+              ChunkDecoder decoder(lb, l, weights, row);
+              Value start = arith::MulIOp::create(
+                  lb, l, g, arith::ConstantIndexOp::create(lb, l, group.bytes));
+              Value firstWeight = arith::MulIOp::create(
+                  lb, l, g,
+                  arith::ConstantIndexOp::create(lb, l, group.weights));
+              SmallVector<Value> acc(carried.begin(), carried.end());
+              for (int64_t c = 0; c < group.chunks; ++c) {
+                Value w = decodeChunk(decoder, ggml, start, c);
+                Value at = decoder.add(firstWeight, c * kLanes);
+                for (int64_t i = 0; i < count; ++i) {
+                  Value activations = vector::LoadOp::create(
+                      lb, l, f32x32, x, ValueRange{decoder.add(r, i), at});
+                  acc[i] = vector::FMAOp::create(lb, l, activations, w, acc[i]);
+                }
+              }
+              scf::YieldOp::create(lb, l, acc);
+            });
+        // The lanes are summed as a tree, not in lane order.
+        SmallVector<Value> sums;
+        for (Value acc : groups.getResults())
+          sums.push_back(vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, acc, Value(),
+              arith::FastMathFlags::reassoc));
+        return sums;
       });
 }
 
@@ -423,8 +448,9 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(f32x8, b.getF32FloatAttr(0.0f)));
   Value zero = f32Constant(b, loc, 0.0f);
-  emitOutputLoops(b, loc, y, rowStart, rows, columns,
-                  [&](OpBuilder &b, Value row, Value r) -> Value {
+  emitOutputLoops(b, loc, y, rowStart, rows, columns, /*tile=*/1,
+                  [&](OpBuilder &b, Value row, Value r,
+                      int64_t) -> SmallVector<Value> {
       auto loop = scf::ForOp::create(
           b, loc, index(0), index(blocks), index(1), ValueRange{zeros, zero},
           [&](OpBuilder &lb, Location l, Value blk, ValueRange carried) {
@@ -474,7 +500,7 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
       Value sum = vector::ReductionOp::create(
           b, loc, vector::CombiningKind::ADD, loop.getResult(0), Value(),
           arith::FastMathFlags::reassoc);
-      return arith::AddFOp::create(b, loc, sum, loop.getResult(1));
+      return {arith::AddFOp::create(b, loc, sum, loop.getResult(1))};
       });
 }
 

@@ -10,15 +10,20 @@
 // CHECK: %[[FIRST:.+]] = arith.addi %{{.+}}, %[[WG]] : index
 // CHECK: scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step
 // CHECK:   %[[ROW:.+]] = arith.addi %[[FIRST]], %[[N]] : index
+// Two activation rows share each decoded block.
 // CHECK:   scf.for %[[M:.+]] = %{{.+}} to %{{.+}} step
-// CHECK:     %[[ACC:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %{{.+}}) -> (vector<32xf32>)
+// CHECK:     %[[ACC:.+]]:2 = scf.for {{.+}} -> (vector<32xf32>, vector<32xf32>)
 // CHECK:       %[[Q:.+]] = vector.load %[[W]][%[[ROW]], %{{.+}}] : memref<8x68xi8>, vector<32xi8>
 // CHECK:       arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
-// CHECK:       vector.load %[[W]][%[[ROW]], %{{.+}}] : memref<8x68xi8>, vector<2xi8>
 // CHECK:       vector.bitcast %{{.+}} : vector<2xi8> to vector<1xf16>
-// CHECK:       %[[XV:.+]] = vector.load %[[X]][%[[M]], %{{.+}}] : memref<2x64xf32>, vector<32xf32>
-// CHECK:       vector.fma %[[XV]], %{{.+}}, %{{.+}} : vector<32xf32>
-// CHECK:     %[[SUM:.+]] = vector.reduction <add>, %[[ACC]] fastmath<reassoc> : vector<32xf32> into f32
+// CHECK:       %[[WV:.+]] = arith.mulf
+// CHECK:       %[[X0:.+]] = vector.load %[[X]][%[[M]], %{{.+}}] : memref<2x64xf32>, vector<32xf32>
+// CHECK:       vector.fma %[[X0]], %[[WV]], %{{.+}} : vector<32xf32>
+// CHECK:       %[[M1:.+]] = arith.addi %[[M]], %{{.+}} : index
+// CHECK:       %[[X1:.+]] = vector.load %[[X]][%[[M1]], %{{.+}}] : memref<2x64xf32>, vector<32xf32>
+// CHECK:       vector.fma %[[X1]], %[[WV]], %{{.+}} : vector<32xf32>
+// CHECK:     %[[SUM:.+]] = vector.reduction <add>, %[[ACC]]#0 fastmath<reassoc> : vector<32xf32> into f32
+// CHECK:     vector.reduction <add>, %[[ACC]]#1 fastmath<reassoc> : vector<32xf32> into f32
 // CHECK:     %[[OLD:.+]] = memref.load %[[Y]][%[[M]], %[[N]]]
 // CHECK:     %[[NEW:.+]] = arith.addf %[[OLD]], %[[SUM]] : f32
 // CHECK:     memref.store %[[NEW]], %[[Y]][%[[M]], %[[N]]]
