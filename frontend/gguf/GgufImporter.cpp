@@ -108,6 +108,7 @@ private:
   LogicalResult addVector(const std::string &name, int64_t size);
   void planLayout(WeightsLayout &layout);
   func::FuncOp buildEntry(ModuleOp module, StringRef name, int64_t tokens,
+                          int64_t attendedRows,
                           const WeightsLayout &layout);
 
   // Tensor-level helpers used while building an entry body.
@@ -493,7 +494,7 @@ Value LlmBuilder::fromHeads(Value x) {
 }
 
 func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
-                                    int64_t tokens,
+                                    int64_t tokens, int64_t attendedRows,
                                     const WeightsLayout &layout) {
   Type f32 = b.getF32Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
   auto cacheType = RankedTensorType::get(
@@ -586,10 +587,10 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
       });
   Value cos = rope.getResult(0), sin = rope.getResult(1);
 
-  // Causal mask over the cache: token s (at position + s) sees cache rows
-  // j <= position + s; rows past it hold other or no tokens.
+  // Causal mask over the attended cache rows: token s (at position + s) sees
+  // rows j <= position + s; rows past it hold other or no tokens.
   auto maskType =
-      RankedTensorType::get({1, 1, tokens, cacheLength}, b.getI1Type());
+      RankedTensorType::get({1, 1, tokens, attendedRows}, b.getI1Type());
   AffineExpr e0, e1, e2, e3;
   bindDims(&ctx, e0, e1, e2, e3);
   Value mask =
@@ -650,9 +651,9 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
                                             b.getIndexAttr(0), b.getIndexAttr(0)};
     SmallVector<OpFoldResult> layerRows = {
         b.getIndexAttr(1), b.getIndexAttr(config.kvHeads),
-        b.getIndexAttr(cacheLength), b.getIndexAttr(config.headDim)};
+        b.getIndexAttr(attendedRows), b.getIndexAttr(config.headDim)};
     auto layerType = RankedTensorType::get(
-        {1, config.kvHeads, cacheLength, config.headDim}, f32);
+        {1, config.kvHeads, attendedRows, config.headDim}, f32);
     Value keys = tensor::ExtractSliceOp::create(b, loc, layerType, kCache,
                                                 layerStart, layerRows, ones);
     Value values = tensor::ExtractSliceOp::create(b, loc, layerType, vCache,
@@ -707,8 +708,15 @@ OwningOpRef<ModuleOp> LlmBuilder::build(WeightsLayout &layout) {
                          b.getNamedAttr("prefill_chunk", b.getI64IntegerAttr(chunk)),
                          b.getNamedAttr("vocab", b.getI64IntegerAttr(config.vocab)),
                      }));
-  buildEntry(*module, "prefill", chunk, layout);
-  buildEntry(*module, "decode", 1, layout);
+  buildEntry(*module, "prefill", chunk, cacheLength, layout);
+  // Attention reads every attended cache row, so decoding early in a long
+  // context would mostly read empty rows: decode_<N> entries attend only the
+  // first N rows (N = context / 8, / 4, / 2), for positions below N.
+  for (int64_t part : {8, 4, 2})
+    if (cacheLength % part == 0 && cacheLength / part >= 16)
+      buildEntry(*module, "decode_" + std::to_string(cacheLength / part), 1,
+                 cacheLength / part, layout);
+  buildEntry(*module, "decode", 1, cacheLength, layout);
   return module;
 }
 

@@ -2,6 +2,7 @@
 #include "LlmSession.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -80,7 +81,27 @@ bool LlmSession::create(lathe_module *Module, LlmSession &Session,
   }
   Session.Vocab = Logits.dims[1];
   Session.Context = Cache.dims[2];
+  for (size_t I = 0; I < lathe_module_entry_count(Module); ++I) {
+    std::string Name = lathe_module_entry_name(Module, I);
+    if (Name.rfind("decode_", 0) != 0)
+      continue;
+    char *End = nullptr;
+    long long Rows = std::strtoll(Name.c_str() + 7, &End, 10);
+    int64_t Tokens = 0;
+    if (*End || Rows <= 0 || Rows > Session.Context ||
+        !tokenCount(Module, I, Tokens) || Tokens != 1)
+      continue;
+    Session.PartialDecodes.emplace_back(Rows, I);
+  }
+  std::sort(Session.PartialDecodes.begin(), Session.PartialDecodes.end());
   return true;
+}
+
+size_t LlmSession::decodeEntry() const {
+  for (const auto &[Rows, Entry] : PartialDecodes)
+    if (Position < Rows)
+      return Entry;
+  return Decode;
 }
 
 void LlmSession::reset() {
@@ -138,7 +159,8 @@ bool LlmSession::feed(const std::vector<int32_t> &Tokens, bool AllRows,
     int64_t Used = std::min(Step, Count - Start);
     std::fill(Ids, Ids + Step, 0);
     std::copy(Tokens.begin() + Start, Tokens.begin() + Start + Used, Ids);
-    if (!run(Step == 1 ? Decode : Prefill, In.get(), Position, Out.get(), Error))
+    if (!run(Step == 1 ? decodeEntry() : Prefill, In.get(), Position, Out.get(),
+             Error))
       return false;
     Position += Used;
     if (AllRows)
