@@ -121,6 +121,12 @@ private:
   Value swiglu(Value gate, Value up);
   Value toHeads(Value x, int64_t heads);
   Value fromHeads(Value x);
+  /// A linalg.generic of parallel loops over `type`'s shape, writing one
+  /// element of that type per iteration with `body` (given the inputs'
+  /// elements, read through `inputMaps`).
+  Value parallelGeneric(
+      RankedTensorType type, ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+      function_ref<Value(OpBuilder &, Location, ValueRange)> body);
   Value emptyLike(RankedTensorType type) {
     return tensor::EmptyOp::create(b, loc, type.getShape(),
                                    type.getElementType());
@@ -386,23 +392,32 @@ void LlmBuilder::planLayout(WeightsLayout &layout) {
 // Entry bodies
 //===----------------------------------------------------------------------===//
 
+Value LlmBuilder::parallelGeneric(
+    RankedTensorType type, ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<AffineMap> maps(inputMaps.begin(), inputMaps.end());
+  maps.push_back(b.getMultiDimIdentityMap(type.getRank()));
+  return linalg::GenericOp::create(
+             b, loc, type, inputs, ValueRange{emptyLike(type)}, maps,
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args));
+             })
+      .getResult(0);
+}
+
 Value LlmBuilder::vectorAsF32(Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   if (type.getElementType().isF32())
     return v;
   auto f32Type = RankedTensorType::get(type.getShape(), b.getF32Type());
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return linalg::GenericOp::create(
-             b, loc, f32Type, ValueRange{v}, ValueRange{emptyLike(f32Type)},
-             ArrayRef<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(type.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, l, arith::ExtFOp::create(nb, l, nb.getF32Type(), args[0])
-                              .getResult());
-             })
-      .getResult(0);
+  return parallelGeneric(f32Type, v, b.getMultiDimIdentityMap(type.getRank()),
+                         [](OpBuilder &nb, Location l, ValueRange args) {
+                           return arith::ExtFOp::create(nb, l, nb.getF32Type(),
+                                                        args[0])
+                               .getResult();
+                         });
 }
 
 /// x [S, N] + bias [N].
@@ -410,18 +425,12 @@ Value LlmBuilder::addBias(Value x, Value bias) {
   auto type = cast<RankedTensorType>(x.getType());
   AffineExpr s, n;
   bindDims(&ctx, s, n);
-  SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {s, n}, &ctx),
-                                 AffineMap::get(2, 0, {n}, &ctx),
-                                 AffineMap::get(2, 0, {s, n}, &ctx)};
-  return linalg::GenericOp::create(
-             b, loc, type, ValueRange{x, vectorAsF32(bias)},
-             ValueRange{emptyLike(type)}, maps,
-             SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, l, arith::AddFOp::create(nb, l, args[0], args[1]).getResult());
-             })
-      .getResult(0);
+  return parallelGeneric(
+      type, {x, vectorAsF32(bias)},
+      {AffineMap::get(2, 0, {s, n}, &ctx), AffineMap::get(2, 0, {n}, &ctx)},
+      [](OpBuilder &nb, Location l, ValueRange args) {
+        return arith::AddFOp::create(nb, l, args[0], args[1]).getResult();
+      });
 }
 
 Value LlmBuilder::add(Value lhs, Value rhs) {
@@ -435,20 +444,15 @@ Value LlmBuilder::add(Value lhs, Value rhs) {
 Value LlmBuilder::swiglu(Value gate, Value up) {
   auto type = cast<RankedTensorType>(gate.getType());
   AffineMap id = b.getMultiDimIdentityMap(2);
-  return linalg::GenericOp::create(
-             b, loc, type, ValueRange{gate, up}, ValueRange{emptyLike(type)},
-             ArrayRef<AffineMap>{id, id, id},
-             SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0));
-               Value negated = arith::NegFOp::create(nb, l, args[0]);
-               Value denominator = arith::AddFOp::create(
-                   nb, l, one, math::ExpOp::create(nb, l, negated));
-               Value silu = arith::DivFOp::create(nb, l, args[0], denominator);
-               linalg::YieldOp::create(
-                   nb, l, arith::MulFOp::create(nb, l, silu, args[1]).getResult());
-             })
-      .getResult(0);
+  return parallelGeneric(
+      type, {gate, up}, {id, id}, [](OpBuilder &nb, Location l, ValueRange args) {
+        Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0));
+        Value negated = arith::NegFOp::create(nb, l, args[0]);
+        Value denominator = arith::AddFOp::create(
+            nb, l, one, math::ExpOp::create(nb, l, negated));
+        Value silu = arith::DivFOp::create(nb, l, args[0], denominator);
+        return arith::MulFOp::create(nb, l, silu, args[1]).getResult();
+      });
 }
 
 Value LlmBuilder::linear(Value x, const std::string &weight,
@@ -536,23 +540,16 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
   Value kCache = body->getArgument(kArg), vCache = body->getArgument(vArg);
 
   // The position, clamped so that the tokens' cache rows exist: [0, L - S].
-  Value position = linalg::GenericOp::create(
-                       b, loc, positionType, ValueRange{body->getArgument(1)},
-                       ValueRange{emptyLike(positionType)},
-                       ArrayRef<AffineMap>{AffineMap::get(0, 0, {}, &ctx),
-                                           AffineMap::get(0, 0, {}, &ctx)},
-                       {},
-                       [&](OpBuilder &nb, Location l, ValueRange args) {
-                         Value low = arith::ConstantOp::create(
-                             nb, l, nb.getI64IntegerAttr(0));
-                         Value high = arith::ConstantOp::create(
-                             nb, l, nb.getI64IntegerAttr(cacheLength - tokens));
-                         Value clamped = arith::MinSIOp::create(
-                             nb, l, arith::MaxSIOp::create(nb, l, args[0], low),
-                             high);
-                         linalg::YieldOp::create(nb, l, clamped);
-                       })
-                       .getResult(0);
+  Value position = parallelGeneric(
+      positionType, body->getArgument(1), AffineMap::get(0, 0, {}, &ctx),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value low = arith::ConstantOp::create(nb, l, nb.getI64IntegerAttr(0));
+        Value high = arith::ConstantOp::create(
+            nb, l, nb.getI64IntegerAttr(cacheLength - tokens));
+        return arith::MinSIOp::create(
+                   nb, l, arith::MaxSIOp::create(nb, l, args[0], low), high)
+            .getResult();
+      });
 
   // RoPE angles (position + s) * theta_i, theta_i = scale * base^(-2i/R).
   int64_t pairs = config.ropeDims / 2;
@@ -591,26 +588,17 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
   // rows j <= position + s; rows past it hold other or no tokens.
   auto maskType =
       RankedTensorType::get({1, 1, tokens, attendedRows}, b.getI1Type());
-  AffineExpr e0, e1, e2, e3;
-  bindDims(&ctx, e0, e1, e2, e3);
-  Value mask =
-      linalg::GenericOp::create(
-          b, loc, maskType, ValueRange{position}, ValueRange{emptyLike(maskType)},
-          ArrayRef<AffineMap>{AffineMap::get(4, 0, {}, &ctx),
-                              b.getMultiDimIdentityMap(4)},
-          SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value s = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
-                                                 linalg::IndexOp::create(nb, l, 2));
-            Value j = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
-                                                 linalg::IndexOp::create(nb, l, 3));
-            Value last = arith::AddIOp::create(nb, l, args[0], s);
-            linalg::YieldOp::create(
-                nb, l,
-                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, j, last)
-                    .getResult());
-          })
-          .getResult(0);
+  Value mask = parallelGeneric(
+      maskType, position, AffineMap::get(4, 0, {}, &ctx),
+      [](OpBuilder &nb, Location l, ValueRange args) {
+        Value s = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
+                                             linalg::IndexOp::create(nb, l, 2));
+        Value j = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
+                                             linalg::IndexOp::create(nb, l, 3));
+        Value last = arith::AddIOp::create(nb, l, args[0], s);
+        return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, j, last)
+            .getResult();
+      });
 
   // Cache rows written by this call start at the clamped position.
   Value offset = arith::IndexCastOp::create(
