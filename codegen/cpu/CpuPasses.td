@@ -33,8 +33,9 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
     a multiple of 4 KiB apart would otherwise share cache sets). Every
     `register-rows` x `register-width` tile of C is then computed in vector
     accumulators, one broadcast of A and one FMA per row and k, while the
-    panel of B stays in L1; C is prefetched at the start of a tile and added
-    at its end. Kernels with fewer than `pack-min-rows` rows read A and B in
+    panel of B stays in L1; C is prefetched into L2 at the start of a tile
+    and added at its end, once per K block (so a deep K block saves C
+    traffic on large matmuls). Kernels with fewer than `pack-min-rows` rows read A and B in
     place. Other matmuls are left to linalg.
 
     Example: `linalg.matmul ins(%a, %b : memref<48x128xf32>, memref<128x64xf32>)
@@ -50,9 +51,9 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
            "Columns of C held in registers per row (f32 lanes)">,
     Option<"cacheBlockM", "cache-block-m", "int64_t", "144",
            "Largest M extent of a packed block of A">,
-    Option<"cacheBlockK", "cache-block-k", "int64_t", "256",
+    Option<"cacheBlockK", "cache-block-k", "int64_t", "512",
            "Largest K extent of a packed block of B">,
-    Option<"cacheBlockN", "cache-block-n", "int64_t", "1024",
+    Option<"cacheBlockN", "cache-block-n", "int64_t", "512",
            "Largest N extent of a packed block of B">,
     Option<"packMinRows", "pack-min-rows", "int64_t", "24",
            "Fewest rows of C for which B is packed">

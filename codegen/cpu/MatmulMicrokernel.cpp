@@ -145,14 +145,16 @@ private:
       body(constant(full), extent % t.rows);
   }
 
-  /// packed[j][k][:] = B[k0 + k][n0 + j * width : +width].
+  /// packed[j][k][:] = B[k0 + k][n0 + j * width : +width], reading B row by
+  /// row: walking a column panel down K instead touches a new page per load
+  /// and defeats the hardware prefetcher.
   void packB(Value bMatrix, Value packed, Value k0, Value n0) {
-    forLoop(0, t.nc / t.width, 1, [&](Value j) {
-      Value column = add(n0, mul(j, t.width));
-      forLoop(0, t.kc, 1, [&](Value k) {
-        Value row = vector::LoadOp::create(b, loc, vectorType, bMatrix,
-                                           ValueRange{add(k0, k), column});
-        vector::StoreOp::create(b, loc, row, packed,
+    forLoop(0, t.kc, 1, [&](Value k) {
+      Value row = add(k0, k);
+      forLoop(0, t.nc / t.width, 1, [&](Value j) {
+        Value part = vector::LoadOp::create(
+            b, loc, vectorType, bMatrix, ValueRange{row, add(n0, mul(j, t.width))});
+        vector::StoreOp::create(b, loc, part, packed,
                                 ValueRange{j, k, constant(0)});
       });
     });
@@ -180,12 +182,14 @@ private:
     // The accumulators start at zero and C is added at the end, when the
     // prefetches issued here have brought it in: C is too large to stay in
     // cache between the K blocks of a big matmul, and loading it first would
-    // stall every tile on a memory round trip.
+    // stall every tile on a memory round trip. The prefetches go to L2: rows
+    // of C a power of two apart share L1 sets with the panels, which would
+    // evict the lines before the tile ends.
     SmallVector<Value> rowIndex;
     for (int64_t r = 0; r < tileRows; ++r) {
       rowIndex.push_back(add(cRow, constant(r)));
       memref::PrefetchOp::create(b, loc, c, ValueRange{rowIndex.back(), column},
-                                 /*isWrite=*/true, /*localityHint=*/3,
+                                 /*isWrite=*/false, /*localityHint=*/2,
                                  /*isDataCache=*/true);
     }
     Value zero = arith::ConstantOp::create(

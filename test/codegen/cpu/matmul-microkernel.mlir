@@ -9,7 +9,7 @@
 // CHECK: scf.for
 // CHECK: vector.load %{{.*}} : memref<128x64xf32, strided<[256, 1], offset: ?>>, vector<16xf32>
 // CHECK: vector.store %{{.*}} : memref<4x128x16xf32>, vector<16xf32>
-// CHECK: memref.prefetch %{{.*}}, write, locality<3>, data
+// CHECK: memref.prefetch %{{.*}}, read, locality<2>, data
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.load %{{.*}} : memref<4x128x16xf32>, vector<16xf32>
 // CHECK-COUNT-6: vector.fma
