@@ -3,9 +3,11 @@
 and on a small MLP, at 1 and 2 threads, and prints markdown tables.
 
 Every Lathe result is checked against numpy's before its time is reported.
-Timings are the minimum of N runs.
+Each engine is timed in several rounds that alternate with the others, and its
+time is the minimum over all rounds: the machine's speed drifts, and taking each
+engine's minimum within the same stretch of time keeps the ratios fair.
 
-    .venv/bin/python bench/matmul.py [--sizes 1024 4096] [--threads 1 2]
+    .venv/bin/python bench/matmul.py [--sizes 1024 4096] [--threads 1 2] [--rounds 3]
 """
 
 import argparse
@@ -32,9 +34,9 @@ RTOL, ATOL = 1e-3, 1e-3
 
 
 def repeats_for(flops, requested):
-    """Enough runs for a stable minimum, about 40 GFLOP of work in all, at
-    least 3 (a 4096 MatMul, 137 GFLOP, gets 3)."""
-    return requested or max(3, min(50, round(40e9 / flops)))
+    """Runs per round: about 20 GFLOP of work, at least 2 (a 4096 MatMul,
+    137 GFLOP, gets 2)."""
+    return requested or max(2, min(25, round(20e9 / flops)))
 
 
 def matmul_model(n):
@@ -120,18 +122,20 @@ class Lathe:
 
 
 def numpy_child(work, sizes, threads, repeats):
-    """Runs in a child process (see OPENBLAS_OVERRIDES): times a @ b for each
-    size and thread count, saves numpy's product as the reference, prints JSON."""
+    """Runs in a child process (see OPENBLAS_OVERRIDES): for each size, saves
+    numpy's product as the reference (repeats == 0) or times a @ b at each
+    thread count; prints JSON."""
     from threadpoolctl import threadpool_info, threadpool_limits
     times = {}
     for n in sizes:
         a, b = np.load(work / f"matmul_{n}_a.npy"), np.load(work / f"matmul_{n}_b.npy")
-        np.save(work / f"matmul_{n}_y.npy", a @ b)
-        for t in threads:
+        if not repeats:
+            np.save(work / f"matmul_{n}_y.npy", a @ b)
+        for t in threads if repeats else []:
             with threadpool_limits(limits=t, user_api="blas"):
                 a @ b  # warm-up
                 best = float("inf")
-                for _ in range(repeats_for(2 * n**3, repeats)):
+                for _ in range(repeats):
                     start = time.perf_counter()
                     a @ b
                     best = min(best, time.perf_counter() - start)
@@ -140,12 +144,11 @@ def numpy_child(work, sizes, threads, repeats):
     print(json.dumps({"times": times, "blas": blas}))
 
 
-def run_numpy_child(work, sizes, threads, repeats):
+def run_numpy_child(work, sizes, threads=(), repeats=0):
     env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_OVERRIDES}
     cmd = [sys.executable, __file__, "--numpy-child", "--work-dir", str(work),
-           "--sizes", *map(str, sizes), "--threads", *map(str, threads)]
-    if repeats:
-        cmd += ["--repeat", str(repeats)]
+           "--sizes", *map(str, sizes), "--threads", *map(str, threads or [1]),
+           "--repeat", str(repeats)]
     return json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True,
                                      text=True).stdout)
 
@@ -176,7 +179,9 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                         help="thread counts (default: 1 2)")
     parser.add_argument("--repeat", type=int, default=0, metavar="N",
-                        help="runs per timing (default: about 40 GFLOP of work, at least 3)")
+                        help="runs per round (default: about 20 GFLOP of work, at least 2)")
+    parser.add_argument("--rounds", type=int, default=3, metavar="R",
+                        help="alternating timing rounds per engine (default: 3)")
     parser.add_argument("--lathe-bin", type=Path, default=REPO / "build" / "bin", metavar="DIR")
     parser.add_argument("--work-dir", type=Path, default=REPO / "build" / "bench", metavar="DIR",
                         help="models, inputs and artifacts (default: build/bench)")
@@ -199,7 +204,7 @@ def main():
             np.save(work / f"matmul_{n}_{name}.npy",
                     rng.uniform(-1, 1, (n, n)).astype(np.float32))
 
-    numpy_run = run_numpy_child(work, args.sizes, args.threads, args.repeat)
+    numpy_run = run_numpy_child(work, args.sizes)
     for blas in numpy_run["blas"]:
         print(f"numpy {np.__version__}: {blas['internal_api']} {blas['version']}, "
               f"kernel {blas.get('architecture', '?')}, {blas['filepath']}")
@@ -229,12 +234,19 @@ def main():
         reference = np.load(work / f"matmul_{n}_y.npy")
         by_threads = {}
         for t in args.threads:
-            numpy_s = numpy_run["times"][f"{n}/{t}"]
-            ort_s, (ort_y,) = time_ort(work / f"matmul_{n}.onnx", {"a": a, "b": b}, t, repeats)
-            np.testing.assert_allclose(ort_y, reference, rtol=RTOL, atol=ATOL)
-            lathe_s = lathe_time(n, work / f"matmul_{n}.onnx",
-                                 [work / f"matmul_{n}_{x}.npy" for x in "ab"],
-                                 [work / f"matmul_{n}_y.npy"], t, repeats)
+            numpy_s = ort_s = lathe_s = float("inf")
+            for _ in range(max(args.rounds, 1)):
+                numpy_s = min(numpy_s, run_numpy_child(work, [n], [t], repeats)["times"][f"{n}/{t}"])
+                ort_round, (ort_y,) = time_ort(work / f"matmul_{n}.onnx", {"a": a, "b": b},
+                                               t, repeats)
+                np.testing.assert_allclose(ort_y, reference, rtol=RTOL, atol=ATOL)
+                ort_s = min(ort_s, ort_round)
+                lathe_round = lathe_time(n, work / f"matmul_{n}.onnx",
+                                         [work / f"matmul_{n}_{x}.npy" for x in "ab"],
+                                         [work / f"matmul_{n}_y.npy"], t, repeats)
+                lathe_s = None if lathe_round is None else min(lathe_s, lathe_round)
+                if lathe_s is None:
+                    break
             by_threads[t] = lathe_s
             cells = ([gflops(flops, lathe_s), gflops(flops, numpy_s), gflops(flops, ort_s),
                       ratio(lathe_s, numpy_s), ratio(lathe_s, ort_s)] if lathe_s is not None else
@@ -255,14 +267,21 @@ def main():
     reference = np.load(work / "mlp_y.npy")
     flops = 2 * batch * (d_in * d_hidden + d_hidden * d_out)
     repeats = repeats_for(flops, args.repeat)
-    print(f"\nMLP {batch}x{d_in} -> {d_hidden} -> Relu -> {d_out} (MatMul+Add), {repeats} runs\n")
+    print(f"\nMLP {batch}x{d_in} -> {d_hidden} -> Relu -> {d_out} (MatMul+Add), "
+          f"{args.rounds} rounds of {repeats} runs\n")
     print("| threads | lathe ms | ort ms | lathe GFLOP/s | ort GFLOP/s | lathe/ort |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for t in args.threads:
-        ort_s, (ort_y,) = time_ort(work / "mlp.onnx", {"x": x}, t, repeats)
-        np.testing.assert_allclose(ort_y, reference, rtol=RTOL, atol=ATOL)
-        lathe_s = lathe_time("mlp", work / "mlp.onnx", [work / "mlp_x.npy"],
-                             [work / "mlp_y.npy"], t, repeats)
+        ort_s = lathe_s = float("inf")
+        for _ in range(max(args.rounds, 1)):
+            ort_round, (ort_y,) = time_ort(work / "mlp.onnx", {"x": x}, t, repeats)
+            np.testing.assert_allclose(ort_y, reference, rtol=RTOL, atol=ATOL)
+            ort_s = min(ort_s, ort_round)
+            lathe_round = lathe_time("mlp", work / "mlp.onnx", [work / "mlp_x.npy"],
+                                     [work / "mlp_y.npy"], t, repeats)
+            lathe_s = None if lathe_round is None else min(lathe_s, lathe_round)
+            if lathe_s is None:
+                break
         cells = ([f"{lathe_s * 1e3:.3f}", f"{ort_s * 1e3:.3f}", gflops(flops, lathe_s),
                   gflops(flops, ort_s), ratio(lathe_s, ort_s)] if lathe_s is not None else
                  ["-", f"{ort_s * 1e3:.3f}", "-", gflops(flops, ort_s), "-"])
