@@ -28,6 +28,9 @@ struct CompileOptions {
   int64_t workgroupTarget = 16;
   /// LLVM CPU name; empty means the host CPU.
   std::string cpu;
+  /// Quantize the activations of Q4_0/Q4_1 matmuls to 8 bits for integer
+  /// dot products (x86 with AVX2; ignored elsewhere).
+  bool int8Activations = true;
 };
 
 /// Phases of the pipeline, in order; each adds its passes to `pm`.

@@ -76,14 +76,20 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
     activations in a `vector<32xf32>`, reduced once per output element. The
     row of the weights comes from the body's first load with the loop
     indices set to zero. Generics of any other form keep their scalar body.
-    With `integer-dot` (x86 with AVX2), Q8_0, Q4_0 and Q4_1 weights are
-    instead multiplied with activations quantized to 8 bits per block, as
-    llama.cpp does: integer dot products (vpmaddubsw, vpmaddwd) scaled by
-    the two block scales.
+    The formats listed in `integer-dot` (among q8_0, q4_0, q4_1; x86 with
+    AVX2) are instead multiplied with activations quantized to 8 bits per
+    block, as llama.cpp does: integer dot products (vpmaddubsw, vpmaddwd)
+    scaled by the two block scales. Every weight group loop prefetches the
+    bytes `prefetch-distance` ahead of the group it decodes (0: none): the
+    rows are read once, in order, and the prefetch hides the memory latency
+    that the hardware prefetchers leave at page boundaries.
   }];
   let options = [
-    Option<"integerDot", "integer-dot", "bool", "false",
-           "Use AVX2 integer dot products with 8-bit activations">
+    ListOption<"integerDot", "integer-dot", "std::string",
+               "Weight formats (q8_0, q4_0, q4_1) multiplied by AVX2 integer "
+               "dot products with 8-bit activations">,
+    Option<"prefetchDistance", "prefetch-distance", "int64_t", "0",
+           "Bytes of a weight row prefetched ahead of the decoded group">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect",

@@ -20,6 +20,7 @@
 
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -68,28 +69,38 @@ void buildDispatchPipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(createCSEPass());
 }
 
-/// Width of the widest f32 vector registers the target CPU has, in bits.
-static unsigned vectorRegisterBits(const CompileOptions &options) {
-  if (!options.cpu.empty())
-    return StringRef(options.cpu).contains("avx512") ||
-                   StringRef(options.cpu).starts_with("znver4") ||
-                   StringRef(options.cpu).starts_with("znver5") ||
-                   StringRef(options.cpu).contains("sapphirerapids")
-               ? 512
-               : 256;
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  return features.lookup("avx512f") ? 512 : 256;
+/// Whether the target CPU (the host's, or options.cpu) has an x86 feature
+/// such as "avx2".
+static bool targetHasFeature(const CompileOptions &options, StringRef feature) {
+  if (options.cpu.empty())
+    return llvm::sys::getHostCPUFeatures().lookup(feature);
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, options.cpu, ""));
+  return info && info->checkFeatures(("+" + feature).str());
 }
 
 void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) {
   // 6 x 16 f32 uses 12 of AVX2's 16 ymm registers for accumulators; with
   // AVX-512, 6 x 64 uses 24 of 32 zmm.
   lathe::cpu::MatmulMicrokernelOptions matmul;
-  matmul.registerWidth = vectorRegisterBits(options) == 512 ? 64 : 16;
-  // Activations stay f32: 8-bit activations (the pass's integer-dot option)
-  // measured only ~5% faster decode on an AVX2 host and cost accuracy
-  // (logits NMSE ~4e-4 against the reference on small models).
-  pm.addPass(lathe::cpu::createQuantizedMatmul());
+  matmul.registerWidth = targetHasFeature(options, "avx512f") ? 64 : 16;
+  // Q4_0/Q4_1 matvecs with f32 activations are bound by unpacking nibbles
+  // and converting them to float, at ~40% of memory bandwidth; with 8-bit
+  // activations (as llama.cpp) they decode 1.6x faster. Q8_0 matvecs stream
+  // at memory speed either way, so they keep exact f32 activations. The
+  // 1 KiB prefetch distance keeps each thread's weight stream ahead of its
+  // matvec (decode 1.2-1.3x faster with it).
+  lathe::cpu::QuantizedMatmulOptions quantized;
+  if (options.int8Activations && targetHasFeature(options, "avx2"))
+    quantized.integerDot = {"q4_0", "q4_1"};
+  quantized.prefetchDistance = 1024;
+  pm.addPass(lathe::cpu::createQuantizedMatmul(quantized));
   pm.addPass(lathe::cpu::createMatmulMicrokernel(matmul));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

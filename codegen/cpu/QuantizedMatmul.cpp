@@ -45,6 +45,16 @@ public:
     return vector::LoadOp::create(b, loc, type, weights,
                                   ValueRange{row, add(groupStart, offset)});
   }
+  /// Prefetches the byte `distance` after `groupStart` (0: nothing). Past the
+  /// row's end that is the next row (the weights are row-major), or for the
+  /// last rows bytes after the matrix: a prefetch never faults.
+  void prefetch(Value groupStart, int64_t distance) {
+    if (distance > 0)
+      memref::PrefetchOp::create(b, loc, weights,
+                                 ValueRange{row, add(groupStart, distance)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+  }
   /// The byte at `groupStart + offset`, zero-extended to i32.
   Value byte(Value groupStart, int64_t offset) {
     Value value = memref::LoadOp::create(b, loc, weights,
@@ -315,7 +325,7 @@ void emitOutputLoops(
 /// Weights decoded to f32 vectors and multiplied with the f32 activations.
 void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                     Value y, Value weights, Value rowStart, int64_t rows,
-                    int64_t columns, int64_t depth) {
+                    int64_t columns, int64_t depth, int64_t prefetchDistance) {
   GroupShape group = groupShape(ggml);
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -335,6 +345,7 @@ void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
               ChunkDecoder decoder(lb, l, weights, row);
               Value start = arith::MulIOp::create(
                   lb, l, g, arith::ConstantIndexOp::create(lb, l, group.bytes));
+              decoder.prefetch(start, prefetchDistance);
               Value firstWeight = arith::MulIOp::create(
                   lb, l, g,
                   arith::ConstantIndexOp::create(lb, l, group.weights));
@@ -379,7 +390,7 @@ Value callIntrinsic(OpBuilder &b, Location loc, StringRef name, Type result,
 /// qw's sign) and vpmaddwd; q4_1's offset adds m * dx * sum(qx).
 void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                       Value y, Value weights, Value rowStart, int64_t rows,
-                      int64_t columns, int64_t depth) {
+                      int64_t columns, int64_t depth, int64_t prefetchDistance) {
   graph::GgmlBlockLayout block = graph::getBlockLayout(ggml);
   int64_t blocks = depth / kLanes;
   bool offset = ggml == graph::GgmlType::Q4_1;
@@ -457,6 +468,7 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
             ChunkDecoder decoder(lb, l, weights, row);
             Value start = arith::MulIOp::create(
                 lb, l, blk, arith::ConstantIndexOp::create(lb, l, block.bytes));
+            decoder.prefetch(start, prefetchDistance);
             Value at = arith::MulIOp::create(
                 lb, l, blk, arith::ConstantIndexOp::create(lb, l, kLanes));
             Value xq = vector::LoadOp::create(lb, l, i8x32, qx, ValueRange{r, at});
@@ -504,7 +516,9 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
       });
 }
 
-LogicalResult rewrite(linalg::GenericOp op, bool integerDot) {
+LogicalResult rewrite(linalg::GenericOp op,
+                      ArrayRef<graph::GgmlType> integerFormats,
+                      int64_t prefetchDistance) {
   auto format = op->getAttrOfType<graph::GgmlTypeAttr>(graph::kQuantizedMatmulAttr);
   if (!format || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
       op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
@@ -554,12 +568,12 @@ LogicalResult rewrite(linalg::GenericOp op, bool integerDot) {
   FailureOr<Value> rowStart = firstRow(b, op, firstLoad.getIndices()[0]);
   if (failed(rowStart))
     return failure();
-  if (integerDot && hasIntegerKernel(ggml))
+  if (llvm::is_contained(integerFormats, ggml))
     emitIntegerLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
-                     depth);
+                     depth, prefetchDistance);
   else
     emitFloatLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
-                   depth);
+                   depth, prefetchDistance);
   op.erase();
   return success();
 }
@@ -569,6 +583,22 @@ struct QuantizedMatmulPass
   using QuantizedMatmulBase::QuantizedMatmulBase;
 
   void runOnOperation() override {
+    SmallVector<graph::GgmlType> integerFormats;
+    for (const std::string &name : integerDot) {
+      std::optional<graph::GgmlType> format = graph::symbolizeGgmlType(name);
+      if (!format || !hasIntegerKernel(*format)) {
+        getOperation().emitError("lathe-cpu-quantized-matmul: integer-dot "
+                                 "supports q8_0, q4_0 and q4_1, not '")
+            << name << "'";
+        return signalPassFailure();
+      }
+      integerFormats.push_back(*format);
+    }
+    if (prefetchDistance < 0) {
+      getOperation().emitError("lathe-cpu-quantized-matmul: prefetch-distance "
+                               "must not be negative");
+      return signalPassFailure();
+    }
     SmallVector<linalg::GenericOp> ops;
     getOperation().walk([&](linalg::GenericOp op) {
       if (op->hasAttr(graph::kQuantizedMatmulAttr))
@@ -576,7 +606,7 @@ struct QuantizedMatmulPass
     });
     // A generic that does not have the expected form keeps its scalar body.
     for (linalg::GenericOp op : ops)
-      (void)rewrite(op, integerDot);
+      (void)rewrite(op, integerFormats, prefetchDistance);
   }
 };
 

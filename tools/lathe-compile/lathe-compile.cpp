@@ -70,6 +70,15 @@ cl::opt<int64_t> contextLength(
     "context", cl::desc("GGUF: positions in the KV cache (default: the model's, "
                         "at most 4096)"),
     cl::init(0), cl::cat(category));
+enum class Activations { I8, F32 };
+cl::opt<Activations> activations(
+    "activations",
+    cl::desc("GGUF: activations of Q4_0/Q4_1 matmuls (AVX2 hosts)"),
+    cl::values(clEnumValN(Activations::I8, "i8",
+                          "quantized to 8 bits per block, integer dot "
+                          "products (default, as llama.cpp)"),
+               clEnumValN(Activations::F32, "f32", "kept f32 (exact, slower)")),
+    cl::init(Activations::I8), cl::cat(category));
 cl::opt<int64_t> prefillChunk("prefill-chunk",
                               cl::desc("GGUF: tokens per prefill call"),
                               cl::init(64), cl::cat(category));
@@ -227,6 +236,7 @@ int main(int argc, char **argv) {
   lathe::cpu::CompileOptions options;
   options.workgroupTarget = workgroups;
   options.cpu = cpuName;
+  options.int8Activations = activations == Activations::I8;
   if (!runPasses(*module, [&](OpPassManager &pm) {
         lathe::cpu::buildGraphOptimizationPipeline(pm);
         lathe::cpu::buildDispatchPipeline(pm, options);

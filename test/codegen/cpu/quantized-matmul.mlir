@@ -1,5 +1,8 @@
 // RUN: lathe-opt --lathe-cpu-quantized-matmul %s -split-input-file | FileCheck %s
-// RUN: lathe-opt --lathe-cpu-quantized-matmul=integer-dot=true %s -split-input-file | FileCheck %s --check-prefix=INT
+// RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0,q4_0,q4_1" %s -split-input-file | FileCheck %s --check-prefix=INT
+// RUN: lathe-opt --lathe-cpu-quantized-matmul="prefetch-distance=512" %s -split-input-file | FileCheck %s --check-prefix=PREFETCH
+// RUN: not lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q6_K" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-FORMAT
+// BAD-FORMAT: error: lathe-cpu-quantized-matmul: integer-dot supports q8_0, q4_0 and q4_1, not 'q6_K'
 
 // A kernel's quantized matmul (Q8_0, two 32-weight blocks per row, weight
 // rows starting at %wg): loops over the weight rows and the activation rows
@@ -27,6 +30,16 @@
 // CHECK:     %[[OLD:.+]] = memref.load %[[Y]][%[[M]], %[[N]]]
 // CHECK:     %[[NEW:.+]] = arith.addf %[[OLD]], %[[SUM]] : f32
 // CHECK:     memref.store %[[NEW]], %[[Y]][%[[M]], %[[N]]]
+
+// With a prefetch distance, each block step first prefetches the weight
+// bytes that far ahead in the row.
+// PREFETCH-LABEL: func.func @q8_0
+// PREFETCH: scf.for
+// PREFETCH:   scf.for
+// PREFETCH:     scf.for %[[G:.+]] = {{.+}} iter_args
+// PREFETCH:       %[[START:.+]] = arith.muli %[[G]], %{{.+}} : index
+// PREFETCH:       %[[AHEAD:.+]] = arith.addi %[[START]], %{{.+}} : index
+// PREFETCH:       memref.prefetch %{{.+}}[%{{.+}}, %[[AHEAD]]], read, locality<3>, data : memref<8x68xi8>
 
 // With integer-dot the activations are first quantized per block on the
 // stack, then each block is one vpmaddubsw/vpmaddwd pair.

@@ -35,6 +35,9 @@ def main():
     p.add_argument("--prompt-length", type=int, default=40)
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--compile-arg", action="append", default=[])
+    p.add_argument("--token-margin", default="1e-3",
+                   help="how far below the reference's best a differing greedy "
+                        "token may score")
     p.add_argument("make_args", nargs=argparse.REMAINDER)
     args = p.parse_args()
     make_args = [a for a in args.make_args if a != "--"]
@@ -62,7 +65,7 @@ def main():
     out = run([py, os.path.join(HERE, "compare_logits.py"), base + ".lathe.npy",
                base + ".ref.npy", "--max-nmse", str(args.max_nmse),
                "--tokens-a", base + ".lathe.txt", "--tokens-b", base + ".ref.txt",
-               "--token-margin", "1e-3"])
+               "--token-margin", args.token_margin])
     nmse = out.splitlines()[0] if out else ""
     print(f"PASS {args.name} {nmse}")
 
