@@ -359,23 +359,28 @@ def main():
     except Exception:  # only for the header line
         pass
 
-    # (c) Throughput. Lathe first (lathe-bench), then llama.cpp.
-    bench_cmd = [args.lathe_bin / "lathe-bench", lib, "-p", args.p, "-n",
-                 args.n, "-r", args.r, "--threads",
-                 ",".join(map(str, threads)), "--json"]
-    out = run(bench_cmd, stdout=subprocess.PIPE, text=True).stdout
-    lathe = {}
-    for line in out.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            lathe[(row["test"], row["threads"])] = (
-                row["tokens_per_second_mean"], row["tokens_per_second_stddev"])
-    llama = {}
+    # (c) Throughput: for each thread count, R rounds that each run Lathe
+    # (lathe-bench) and then llama.cpp once, so that a slow stretch of the
+    # machine hits both rather than whichever ran during it.
+    samples = {}  # (engine, test, threads) -> tokens/s of each round
     for t in threads:
-        for test, stats in llama_cpp_bench(llama_cpp, gguf, t, context,
-                                           args.p, args.n, args.r,
-                                           config["vocab"]).items():
-            llama[(test, t)] = stats
+        for _ in range(args.r):
+            bench_cmd = [args.lathe_bin / "lathe-bench", lib, "-p", args.p,
+                         "-n", args.n, "-r", 1, "--threads", t, "--json"]
+            out = run(bench_cmd, stdout=subprocess.PIPE, text=True).stdout
+            for line in out.splitlines():
+                if line.startswith("{"):
+                    row = json.loads(line)
+                    samples.setdefault(("lathe", row["test"], t), []).append(
+                        row["tokens_per_second_mean"])
+            for test, stats in llama_cpp_bench(llama_cpp, gguf, t, context,
+                                               args.p, args.n, 1,
+                                               config["vocab"]).items():
+                samples.setdefault(("llama", test, t), []).append(stats[0])
+    lathe = {(test, t): mean_std(v)
+             for (engine, test, t), v in samples.items() if engine == "lathe"}
+    llama = {(test, t): mean_std(v)
+             for (engine, test, t), v in samples.items() if engine == "llama"}
 
     # (d) Greedy tokens, with the logits of every step.
     import numpy as np
@@ -448,6 +453,16 @@ def main():
     print()
     for line in lines:
         print(line)
+    # The target compares each engine at its own best thread count.
+    for test in tests:
+        ours = max(((lathe[(test, t)][0], t) for t in threads
+                    if (test, t) in lathe), default=None)
+        theirs = max(((llama[(test, t)][0], t) for t in threads
+                      if (test, t) in llama), default=None)
+        if ours and theirs:
+            print(f"{test:<6} best     Lathe {ours[0]:.1f} t/s ({ours[1]}T)  "
+                  f"llama.cpp {theirs[0]:.1f} t/s ({theirs[1]}T)  ratio "
+                  f"{ours[0] / theirs[0]:.2f}x")
 
     print(f"\ngreedy tokens over {GREEDY_STEPS} steps (prompt "
           f"{','.join(map(str, GREEDY_PROMPT))}, {greedy_threads} threads):")
