@@ -7,13 +7,12 @@
 // stddev over the repetitions) as a markdown table or as JSON lines.
 //
 //===----------------------------------------------------------------------===//
+#include "CommandLine.h"
 #include "LlmSession.h"
 #include "frontend/gguf/GgufReader.h"
 #include "lathe/runtime.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -28,8 +27,6 @@
 using namespace lathe;
 
 namespace {
-
-constexpr int ExitError = 2;
 
 const char HelpText[] =
     R"(usage: lathe-bench MODEL.so [-p P] [-n N] [-r R] [--threads N[,N...]] [--json]
@@ -73,32 +70,20 @@ struct ModuleDeleter {
   void operator()(lathe_module *Module) const { lathe_module_free(Module); }
 };
 
+constexpr const char *Tool = "lathe-bench";
+
 [[noreturn]] void exitWithError(const std::string &File,
                                 const std::string &Reason) {
-  std::fflush(stdout);
-  if (File.empty())
-    std::fprintf(stderr, "lathe-bench: error: %s\n", Reason.c_str());
-  else
-    std::fprintf(stderr, "lathe-bench: error: %s: %s\n", File.c_str(),
-                 Reason.c_str());
-  std::exit(ExitError);
+  cli::exitWithError(Tool, File, Reason);
 }
 
 [[noreturn]] void exitWithUsageError(const std::string &Reason) {
-  exitWithError("", Reason + " (see --help)");
+  cli::exitWithUsageError(Tool, Reason);
 }
 
 unsigned long parseCount(const std::string &Option, const std::string &Text,
                          unsigned long Min, unsigned long Max) {
-  char *End = nullptr;
-  errno = 0;
-  unsigned long Value = std::strtoul(Text.c_str(), &End, 10);
-  if (Text.empty() || !std::isdigit(static_cast<unsigned char>(Text[0])) ||
-      *End != '\0' || errno != 0 || Value < Min || Value > Max)
-    exitWithUsageError(Option + " expects an integer in [" +
-                       std::to_string(Min) + ", " + std::to_string(Max) +
-                       "], got '" + Text + "'");
-  return Value;
+  return cli::parseCount(Tool, Option, Text, Min, Max);
 }
 
 std::vector<unsigned long> parseCountList(const std::string &Option,
@@ -138,23 +123,11 @@ Options parseOptions(int Argc, char **Argv) {
       Result.Json = true;
       continue;
     }
-    // Every other option takes a value: --name=VALUE or --name VALUE.
-    std::string Name = Argument, Value;
-    size_t Equals = Argument.find('=');
-    if (Equals != std::string::npos) {
-      Name = Argument.substr(0, Equals);
-      Value = Argument.substr(Equals + 1);
-    }
-    static const char *const Known[] = {
-        "-p", "--n-prompt", "-n", "--n-gen", "-r", "--repetitions",
-        "-t", "--threads"};
-    if (std::find(std::begin(Known), std::end(Known), Name) == std::end(Known))
-      exitWithUsageError("unknown option '" + Name + "'");
-    if (Equals == std::string::npos && I + 1 < Argc)
-      Value = Argv[++I];
-    if (Value.empty())
-      exitWithUsageError("option '" + Name + "' needs a value");
-
+    // Every other option takes a value.
+    auto [Name, Value] = cli::readValueOption(
+        Tool, Argc, Argv, I,
+        {"-p", "--n-prompt", "-n", "--n-gen", "-r", "--repetitions", "-t",
+         "--threads"});
     if (Name == "-p" || Name == "--n-prompt")
       Result.Prompt = parseCount(Name, Value, 0, 1 << 24);
     else if (Name == "-n" || Name == "--n-gen")

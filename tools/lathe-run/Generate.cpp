@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "Generate.h"
 
+#include "CommandLine.h"
 #include "HostTensor.h"
 #include "LlmSession.h"
 #include "TensorFile.h"
@@ -24,13 +25,11 @@
 namespace lathe {
 namespace {
 
-constexpr int ExitError = 2;
-
 int failWith(const std::string &Artifact, const std::string &Message) {
   std::fflush(stdout);
   std::fprintf(stderr, "lathe-run: error: %s: %s\n", Artifact.c_str(),
                Message.c_str());
-  return ExitError;
+  return cli::ExitError;
 }
 
 void printPiece(const lathe_tokenizer *Tokenizer, int32_t Id) {

@@ -6,6 +6,7 @@
 // --prompt or --prompt-tokens it generates text with a compiled LLM.
 //
 //===----------------------------------------------------------------------===//
+#include "CommandLine.h"
 #include "Generate.h"
 #include "HostTensor.h"
 #include "TensorFile.h"
@@ -13,7 +14,6 @@
 #include <google/protobuf/stubs/common.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -32,7 +32,6 @@ namespace {
 
 /// Exit statuses.
 constexpr int ExitMismatch = 1;
-constexpr int ExitError = 2;
 
 /// How many leading values a summary shows.
 constexpr size_t SummaryValues = 8;
@@ -76,15 +75,11 @@ struct Options {
   bool Generating = false;
 };
 
+constexpr const char *Tool = "lathe-run";
+
 [[noreturn]] void exitWithError(const std::string &File,
                                 const std::string &Reason) {
-  std::fflush(stdout);
-  if (File.empty())
-    std::fprintf(stderr, "lathe-run: error: %s\n", Reason.c_str());
-  else
-    std::fprintf(stderr, "lathe-run: error: %s: %s\n", File.c_str(),
-                 Reason.c_str());
-  std::exit(ExitError);
+  cli::exitWithError(Tool, File, Reason);
 }
 
 /// Runtime messages already start with the file they are about.
@@ -93,7 +88,7 @@ struct Options {
 }
 
 [[noreturn]] void exitWithUsageError(const std::string &Reason) {
-  exitWithError("", Reason + " (see --help)");
+  cli::exitWithUsageError(Tool, Reason);
 }
 
 double parseTolerance(const std::string &Option, const std::string &Text) {
@@ -109,15 +104,7 @@ double parseTolerance(const std::string &Option, const std::string &Text) {
 
 unsigned long parseCount(const std::string &Option, const std::string &Text,
                          unsigned long Min, unsigned long Max) {
-  char *End = nullptr;
-  errno = 0;
-  unsigned long Value = std::strtoul(Text.c_str(), &End, 10);
-  if (Text.empty() || Text[0] == '-' || *End != '\0' || errno != 0 ||
-      Value < Min || Value > Max)
-    exitWithUsageError(Option + " expects an integer in [" +
-                       std::to_string(Min) + ", " + std::to_string(Max) +
-                       "], got '" + Text + "'");
-  return Value;
+  return cli::parseCount(Tool, Option, Text, Min, Max);
 }
 
 Options parseOptions(int Argc, char **Argv) {
@@ -140,26 +127,13 @@ Options parseOptions(int Argc, char **Argv) {
       Result.Generate.IgnoreEos = true;
       continue;
     }
-    // Every other option takes a value: --name=VALUE or --name VALUE.
-    std::string Name = Argument, Value;
-    size_t Equals = Argument.find('=');
-    if (Equals != std::string::npos) {
-      Name = Argument.substr(0, Equals);
-      Value = Argument.substr(Equals + 1);
-    }
-    static const char *const Known[] = {
-        "--entry",       "--input",          "--expected",   "--rtol",
-        "--atol",        "--threads",        "--repeat",     "--output-dir",
-        "--prompt",      "--prompt-tokens",  "-n",           "--temp",
-        "--top-k",       "--top-p",          "--repeat-penalty",
-        "--seed",        "--logits-out",     "--tokens-out"};
-    if (std::find(std::begin(Known), std::end(Known), Name) == std::end(Known))
-      exitWithUsageError("unknown option '" + Name + "'");
-    if (Equals == std::string::npos && I + 1 < Argc)
-      Value = Argv[++I];
-    if (Value.empty())
-      exitWithUsageError("option '" + Name + "' needs a value");
-
+    // Every other option takes a value.
+    auto [Name, Value] = cli::readValueOption(
+        Tool, Argc, Argv, I,
+        {"--entry", "--input", "--expected", "--rtol", "--atol", "--threads",
+         "--repeat", "--output-dir", "--prompt", "--prompt-tokens", "-n",
+         "--temp", "--top-k", "--top-p", "--repeat-penalty", "--seed",
+         "--logits-out", "--tokens-out"});
     if (Name == "--entry")
       Result.Entry = Value;
     else if (Name == "--input")
