@@ -27,6 +27,8 @@ namespace {
 constexpr llvm::StringLiteral kMetadataAttr = "lathe.metadata";
 constexpr llvm::StringLiteral kKernelsAttr = "lathe.kernels";
 constexpr llvm::StringLiteral kEntriesAttr = "lathe.entries";
+/// The largest kernel workspace the runtime accepts (lathe/model_abi.h).
+constexpr int64_t kMaxWorkspaceBytes = int64_t(1) << 28;
 
 /// Metadata names may not contain whitespace.
 std::string metadataName(StringRef name) {
@@ -56,6 +58,62 @@ void passEmptyBuffersAsRankOne(func::FuncOp func) {
   }
   func.setFunctionType(FunctionType::get(
       func.getContext(), body.getArgumentTypes(), func.getResultTypes()));
+}
+
+/// Replaces the allocas of `kernel` marked lathe.workspace by views of a new
+/// trailing `memref<N x i8>` workspace argument (noalias: the runtime's
+/// per-thread scratch memory, lathe/model_abi.h) and returns N, or fails.
+/// The buffers follow each other, each aligned as its alloca asks and to at
+/// least 64 bytes.
+FailureOr<int64_t> placeInWorkspace(func::FuncOp kernel) {
+  SmallVector<memref::AllocaOp> buffers;
+  WalkResult walk = kernel.walk([&](memref::AllocaOp alloca) {
+    if (!alloca->hasAttr(lathe::cpu::kWorkspaceAttrName))
+      return WalkResult::advance();
+    MemRefType type = alloca.getType();
+    if (alloca->getBlock() != &kernel.getBody().front() ||
+        !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        type.getMemorySpace() || type.getElementTypeBitWidth() % 8 != 0) {
+      alloca.emitOpError("in the workspace must be in the kernel's entry "
+                         "block, with a static identity-layout type of whole "
+                         "bytes");
+      return WalkResult::interrupt();
+    }
+    buffers.push_back(alloca);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  SmallVector<int64_t> offsets;
+  int64_t size = 0;
+  for (memref::AllocaOp alloca : buffers) {
+    int64_t alignment = std::max<int64_t>(alloca.getAlignment().value_or(1), 64);
+    size = llvm::alignTo(size, alignment);
+    offsets.push_back(size);
+    MemRefType type = alloca.getType();
+    size += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+  }
+  if (size > kMaxWorkspaceBytes)
+    return kernel.emitOpError("needs a workspace of ")
+           << size << " bytes, more than the runtime's limit of "
+           << kMaxWorkspaceBytes;
+  MLIRContext *ctx = kernel.getContext();
+  auto workspaceType = MemRefType::get({size}, IntegerType::get(ctx, 8));
+  unsigned index = kernel.getNumArguments();
+  if (failed(kernel.insertArgument(index, workspaceType, {}, kernel.getLoc())))
+    return failure();
+  kernel.setArgAttr(index, LLVM::LLVMDialect::getNoAliasAttrName(),
+                    UnitAttr::get(ctx));
+  Value workspace = kernel.getArgument(index);
+  for (auto [alloca, offset] : llvm::zip(buffers, offsets)) {
+    OpBuilder b(alloca);
+    Value at = arith::ConstantIndexOp::create(b, alloca.getLoc(), offset);
+    Value view = memref::ViewOp::create(b, alloca.getLoc(), alloca.getType(),
+                                        workspace, at, ValueRange{});
+    alloca.replaceAllUsesWith(view);
+    alloca.erase();
+  }
+  return size;
 }
 
 void printDims(llvm::raw_ostream &os, MemRefType type) {
@@ -166,7 +224,7 @@ struct PrepareCpuABIPass
     });
     std::string metadata;
     llvm::raw_string_ostream os(metadata);
-    os << "lathe-artifact 2\ntarget cpu\n";
+    os << "lathe-artifact 3\ntarget cpu\n";
 
     SmallVector<Attribute> kernelNames;
     llvm::StringMap<int64_t> kernelIndex;
@@ -174,10 +232,6 @@ struct PrepareCpuABIPass
       if (!func->hasAttr(lathe::dispatch::kKernelAttrName))
         continue;
       unsigned bindings = func.getNumArguments();
-      kernelIndex[func.getName()] = kernelNames.size();
-      os << "kernel " << kernelNames.size() << " lathe_kernel_" << func.getName()
-         << " " << bindings << "\n";
-      kernelNames.push_back(StringAttr::get(ctx, func.getName()));
       Location loc = func.getLoc();
       if (failed(func.insertArgument(bindings, IndexType::get(ctx), {}, loc)))
         return signalPassFailure();
@@ -186,6 +240,13 @@ struct PrepareCpuABIPass
         op.replaceAllUsesWith(wg);
         op.erase();
       });
+      FailureOr<int64_t> workspaceBytes = placeInWorkspace(func);
+      if (failed(workspaceBytes))
+        return signalPassFailure();
+      kernelIndex[func.getName()] = kernelNames.size();
+      os << "kernel " << kernelNames.size() << " lathe_kernel_" << func.getName()
+         << " " << bindings << " " << *workspaceBytes << "\n";
+      kernelNames.push_back(StringAttr::get(ctx, func.getName()));
     }
 
     SmallVector<Attribute> entryNames;
@@ -360,24 +421,29 @@ struct EmitCpuABIPass : lathe::cpu::impl::EmitCpuABIBase<EmitCpuABIPass> {
     auto i32 = b.getI32Type();
 
     // Kernel and entry wrappers: load the pointer table, call the body.
+    // Entries: (buffers..., host) -> i32 status; kernels: (bindings..., wg,
+    // workspace). The arguments after the buffers pass through.
     auto wrap = [&](StringRef inner, StringRef exported, bool isEntry) -> LogicalResult {
       auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>(inner);
       if (!callee)
         return module.emitError("missing lowered function ") << inner;
-      // Entries: (buffers..., host) -> i32 status; kernels: (bindings..., wg).
       Type result =
           isEntry ? (Type)i32 : LLVM::LLVMVoidType::get(&getContext());
-      Type last = isEntry ? (Type)ptrType : (Type)i64;
+      SmallVector<Type> trailing = isEntry ? SmallVector<Type>{ptrType}
+                                           : SmallVector<Type>{i64, ptrType};
       auto params = callee.getFunctionType().getParams();
-      if (params.empty() || params.back() != last ||
+      if (params.size() < trailing.size() ||
+          params.take_back(trailing.size()) != ArrayRef<Type>(trailing) ||
           callee.getFunctionType().getReturnType() != result)
         return callee.emitError("expected the signature ")
                << (isEntry ? "(!llvm.ptr..., !llvm.ptr) -> i32"
-                           : "(!llvm.ptr..., i64) -> void")
+                           : "(!llvm.ptr..., i64, !llvm.ptr) -> void")
                << " of a lowered " << (isEntry ? "entry" : "kernel");
       callee.setLinkage(LLVM::Linkage::Internal);
-      unsigned pointers = params.size() - 1;
-      auto type = LLVM::LLVMFunctionType::get(result, {ptrType, last});
+      unsigned pointers = params.size() - trailing.size();
+      SmallVector<Type> wrapperParams{ptrType};
+      wrapperParams.append(trailing);
+      auto type = LLVM::LLVMFunctionType::get(result, wrapperParams);
       b.setInsertionPointToEnd(module.getBody());
       auto wrapper = LLVM::LLVMFuncOp::create(b, loc, exported, type);
       Block *block = wrapper.addEntryBlock(b);
@@ -390,7 +456,7 @@ struct EmitCpuABIPass : lathe::cpu::impl::EmitCpuABIBase<EmitCpuABIPass> {
                                          ArrayRef<LLVM::GEPArg>{(int32_t)i});
         args.push_back(LLVM::LoadOp::create(b, loc, ptrType, slot));
       }
-      args.push_back(block->getArgument(1));
+      llvm::append_range(args, block->getArguments().drop_front());
       auto call = LLVM::CallOp::create(b, loc, callee, args);
       LLVM::ReturnOp::create(b, loc, call.getResults());
       return success();

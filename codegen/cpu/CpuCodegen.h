@@ -22,6 +22,10 @@ namespace lathe::cpu {
 
 inline void registerCpuCodegenPasses() { registerLatheCpuPasses(); }
 
+/// Unit attribute of a `memref.alloca` in a kernel's entry block: scratch
+/// memory that lathe-cpu-prepare-abi places in the kernel's workspace.
+constexpr llvm::StringLiteral kWorkspaceAttrName = "lathe.workspace";
+
 /// Options of the compile pipeline that affect code generation.
 struct CompileOptions {
   /// Workgroups to aim for per dispatch.

@@ -8,7 +8,10 @@ def PrepareCpuABI : Pass<"lathe-cpu-prepare-abi", "mlir::ModuleOp"> {
   let summary = "Lower dispatch ops to calls of the runtime's dispatch callback";
   let description = [{
     At the buffer level: every kernel gets its workgroup id as a trailing
-    `index` argument; every entry function gets a trailing `!llvm.ptr` to the
+    `index` argument, then its workspace, a noalias `memref<N x i8>` of the
+    runtime's per-thread scratch memory holding the kernel's allocas marked
+    `lathe.workspace` (views at 64-byte aligned offsets; N goes into the
+    kernel's metadata line); every entry function gets a trailing `!llvm.ptr` to the
     runtime's `LatheHostABI` (runtime/include/lathe/model_abi.h), and each
     `dispatch.launch` becomes a table of binding pointers and an indirect call
     of `host->dispatch`; the entry returns the first non-zero status of
@@ -101,8 +104,9 @@ def EmitCpuABI : Pass<"lathe-cpu-emit-abi", "mlir::ModuleOp"> {
   let description = [{
     At the LLVM dialect level (bare-pointer calling convention): emits
     `lathe_entry_<name>(void **buffers, const LatheHostABI *host)` for every
-    entry function, `lathe_kernel_<name>(void **bindings, int64_t wg)` for
-    every kernel, and the `lathe_artifact_metadata` string.
+    entry function, `lathe_kernel_<name>(void **bindings, int64_t wg,
+    void *workspace)` for every kernel, and the `lathe_artifact_metadata`
+    string.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }

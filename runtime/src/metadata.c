@@ -25,6 +25,7 @@ enum {
   max_entries = 1024,
   max_arguments = 1024, /* inputs, or outputs, of one entry */
   max_buffers = 1 << 16, /* params and states, and buffers bound per entry */
+  max_workspace_bytes = 1 << 28,
 };
 
 typedef enum parser_state {
@@ -42,7 +43,6 @@ typedef struct parser {
   size_t kernel_capacity;
   size_t entry_capacity;
   size_t buffer_capacity;
-  uint64_t version;
   /* The last entry, while its input/output lines are still expected. */
   lathe_metadata_entry *open_entry;
   size_t open_arguments_seen;
@@ -212,12 +212,12 @@ static lathe_status parse_header(parser *p, char **fields, size_t count) {
       parse_count(p, fields[1], UINT32_MAX, "artifact version", &version);
   if (status)
     return status;
-  if (version < 1 || version > LATHE_MODEL_ABI_VERSION)
+  if (version != LATHE_MODEL_ABI_VERSION)
     return parse_error(p,
                        "unsupported artifact version %" PRIu64
-                       " (this runtime reads versions 1 to %d)",
+                       " (this runtime reads version %d: compile the model "
+                       "again with the matching lathe-compile)",
                        version, LATHE_MODEL_ABI_VERSION);
-  p->version = version;
   p->state = expect_target;
   return NULL;
 }
@@ -233,10 +233,11 @@ static lathe_status parse_target(parser *p, char **fields, size_t count) {
 }
 
 static lathe_status parse_kernel(parser *p, char **fields, size_t count) {
-  static const char syntax[] = "kernel <index> <symbol> <binding count>";
+  static const char syntax[] =
+      "kernel <index> <symbol> <binding count> <workspace bytes>";
   lathe_metadata *metadata = p->metadata;
-  lathe_status status = expect_fields(p, count, 4, syntax);
-  uint64_t index = 0, binding_count = 0;
+  lathe_status status = expect_fields(p, count, 5, syntax);
+  uint64_t index = 0, binding_count = 0, workspace_bytes = 0;
   if (!status)
     status = parse_count(p, fields[1], max_kernels - 1, "kernel index", &index);
   if (!status && index != metadata->kernel_count)
@@ -249,6 +250,9 @@ static lathe_status parse_kernel(parser *p, char **fields, size_t count) {
   if (!status)
     status = parse_count(p, fields[3], max_bindings, "binding count",
                          &binding_count);
+  if (!status)
+    status = parse_count(p, fields[4], max_workspace_bytes, "workspace bytes",
+                         &workspace_bytes);
   if (status)
     return status;
 
@@ -258,7 +262,10 @@ static lathe_status parse_kernel(parser *p, char **fields, size_t count) {
   lathe_metadata_kernel *kernel = &metadata->kernels[metadata->kernel_count++];
   kernel->symbol = fields[2];
   kernel->binding_count = (size_t)binding_count;
+  kernel->workspace_bytes = (size_t)workspace_bytes;
   kernel->line = p->line;
+  if (kernel->workspace_bytes > metadata->workspace_bytes)
+    metadata->workspace_bytes = kernel->workspace_bytes;
   return NULL;
 }
 
@@ -267,7 +274,7 @@ static lathe_status parse_entry(parser *p, char **fields, size_t count) {
       "entry <name> <symbol> <input count> <output count> [<bound count>]";
   lathe_metadata *metadata = p->metadata;
   lathe_status status =
-      count == 6 && p->version >= 2 ? NULL : expect_fields(p, count, 5, syntax);
+      count == 6 ? NULL : expect_fields(p, count, 5, syntax);
   uint64_t input_count = 0, output_count = 0, bound_count = 0;
   if (!status && metadata->entry_count == max_entries)
     status = parse_error(p, "more than %d entry points", max_entries);
@@ -484,16 +491,15 @@ static lathe_status parse_body_line(parser *p, char **fields, size_t count) {
   const char *keyword = fields[0];
   if (strcmp(keyword, "input") == 0 || strcmp(keyword, "output") == 0)
     return parse_argument(p, fields, count);
-  if (strcmp(keyword, "bind") == 0 && p->version >= 2)
+  if (strcmp(keyword, "bind") == 0)
     return parse_bind(p, fields, count);
 
   lathe_status status = close_entry(p);
   if (status)
     return status;
-  if (p->version >= 2 && strcmp(keyword, "weights") == 0)
+  if (strcmp(keyword, "weights") == 0)
     return parse_weights(p, fields, count);
-  if (p->version >= 2 &&
-      (strcmp(keyword, "param") == 0 || strcmp(keyword, "state") == 0))
+  if (strcmp(keyword, "param") == 0 || strcmp(keyword, "state") == 0)
     return parse_buffer(p, fields, count);
   if (strcmp(keyword, "kernel") == 0)
     return parse_kernel(p, fields, count);

@@ -346,6 +346,11 @@ lathe_status lathe_module_load(lathe_runtime *runtime, const char *path,
     status = read_metadata(result);
   if (!status)
     status = resolve_symbols(result);
+  if (!status && !lathe_thread_pool_reserve_workspace(
+                     runtime->pool, result->metadata.workspace_bytes))
+    status = lathe_status_create(
+        "%s: out of memory reserving kernel workspaces of %zu bytes per thread",
+        path, result->metadata.workspace_bytes);
   if (!status) {
     result->buffers = calloc(result->metadata.buffer_count + 1, sizeof(void *));
     if (!result->buffers)

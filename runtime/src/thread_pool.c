@@ -18,6 +18,13 @@
  * runs about 25 per layer), so waiting spins before it sleeps: a worker
  * watches `generation` for a while before blocking on `job_posted`, and the
  * caller watches `finished`, yielding now and then.
+ *
+ * Every thread has its own kernel workspace (lathe/model_abi.h): whole 2 MiB
+ * pages, 2 MiB aligned, with transparent huge pages requested. Kernels keep
+ * their packed cache blocks there; in one huge page a block is physically
+ * contiguous, so its lines spread evenly over the sets of the physically
+ * indexed L2. In 4 KiB pages (a stack) the placement, and with it the set
+ * conflicts and the speed of a matmul, changes from process to process.
  *===----------------------------------------------------------------------===*/
 #include "thread_pool.h"
 #include "status.h"
@@ -27,11 +34,16 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Upper bound on thread_count; far above any host this runs on. */
 enum { max_threads = 1024 };
+
+/* Workspaces come in multiples of the x86-64 huge page size. */
+#define WORKSPACE_GRANULE ((size_t)2 << 20)
 
 typedef struct worker {
   lathe_thread_pool *pool;
@@ -42,6 +54,11 @@ typedef struct worker {
 struct lathe_thread_pool {
   size_t worker_count;
   worker *workers;
+
+  /* Each thread's kernel workspace, workspace_bytes each: the workers' by
+   * index, then the caller's. Changed only under run_mutex. */
+  void **workspaces;
+  size_t workspace_bytes;
 
   /* Held for a whole run so that runs from several threads take turns. */
   pthread_mutex_t run_mutex;
@@ -73,10 +90,13 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* Runs workgroups of job `job` until none is left to claim. */
+/* Runs workgroups of job `job` until none is left to claim, with the
+ * workspace of thread `index` (workers 0 .. worker_count-1, the caller
+ * worker_count). The workspaces are read only after a successful claim: the
+ * caller changes them between runs, before it opens the claim word. */
 static void run_workgroups(lathe_thread_pool *pool, uint32_t job,
                            LatheKernelFn kernel, void **bindings,
-                           int64_t workgroup_count) {
+                           int64_t workgroup_count, size_t index) {
   uint64_t word = atomic_load_explicit(&pool->claim, memory_order_acquire);
   for (;;) {
     if ((uint32_t)(word >> 32) != job ||
@@ -86,14 +106,15 @@ static void run_workgroups(lathe_thread_pool *pool, uint32_t job,
                                                memory_order_acquire,
                                                memory_order_acquire))
       continue;
-    kernel(bindings, (int64_t)(word & UINT32_MAX));
+    void *workspace = pool->workspaces ? pool->workspaces[index] : NULL;
+    kernel(bindings, (int64_t)(word & UINT32_MAX), workspace);
     atomic_fetch_add_explicit(&pool->finished, 1, memory_order_release);
     word = atomic_load_explicit(&pool->claim, memory_order_acquire);
   }
 }
 
-/* Joins the open job, if any. */
-static void join_job(lathe_thread_pool *pool) {
+/* Joins the open job, if any, as worker `index`. */
+static void join_job(lathe_thread_pool *pool, size_t index) {
   uint64_t word = atomic_load_explicit(&pool->claim, memory_order_acquire);
   uint32_t job = (uint32_t)(word >> 32);
   LatheKernelFn kernel =
@@ -101,7 +122,7 @@ static void join_job(lathe_thread_pool *pool) {
   void **bindings = atomic_load_explicit(&pool->bindings, memory_order_relaxed);
   int64_t count =
       atomic_load_explicit(&pool->workgroup_count, memory_order_relaxed);
-  run_workgroups(pool, job, kernel, bindings, count);
+  run_workgroups(pool, job, kernel, bindings, count, index);
 }
 
 /* The generation after `seen`, once posted; spins, then sleeps. */
@@ -131,7 +152,7 @@ static void *worker_main(void *argument) {
     seen_generation = wait_for_job(pool, seen_generation);
     if (atomic_load_explicit(&pool->shutting_down, memory_order_relaxed))
       break;
-    join_job(pool);
+    join_job(pool, self->index);
   }
   return NULL;
 }
@@ -145,7 +166,39 @@ static void stop_workers(lathe_thread_pool *pool, size_t started) {
     pthread_join(pool->workers[i].thread, NULL);
 }
 
+/* `bytes` (a multiple of WORKSPACE_GRANULE) of zero pages aligned to
+ * WORKSPACE_GRANULE and advised to be huge pages; NULL if out of memory. */
+static void *map_workspace(size_t bytes) {
+  size_t padded = bytes + WORKSPACE_GRANULE;
+  char *mapping = mmap(NULL, padded, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping == MAP_FAILED)
+    return NULL;
+  size_t head = (WORKSPACE_GRANULE - (uintptr_t)mapping % WORKSPACE_GRANULE) %
+                WORKSPACE_GRANULE;
+  if (head)
+    munmap(mapping, head);
+  if (padded - head > bytes)
+    munmap(mapping + head + bytes, padded - head - bytes);
+#ifdef MADV_HUGEPAGE
+  /* Best effort: without huge pages the workspace still works. */
+  madvise(mapping + head, bytes, MADV_HUGEPAGE);
+#endif
+  return mapping + head;
+}
+
+static void unmap_workspaces(void **workspaces, size_t count, size_t bytes) {
+  if (!workspaces)
+    return;
+  for (size_t i = 0; i < count; ++i)
+    if (workspaces[i])
+      munmap(workspaces[i], bytes);
+  free(workspaces);
+}
+
 static void destroy_pool(lathe_thread_pool *pool) {
+  unmap_workspaces(pool->workspaces, pool->worker_count + 1,
+                   pool->workspace_bytes);
   pthread_cond_destroy(&pool->job_posted);
   pthread_mutex_destroy(&pool->mutex);
   pthread_mutex_destroy(&pool->run_mutex);
@@ -186,8 +239,9 @@ lathe_status lathe_thread_pool_create(size_t thread_count,
   sigset_t all_signals, previous_signals;
   sigfillset(&all_signals);
   pthread_sigmask(SIG_SETMASK, &all_signals, &previous_signals);
-  /* Kernels keep their cache blocks on the stack (a few hundred KiB): give
-     workers the same 8 MiB as a default main thread, whatever the limits. */
+  /* Kernels keep their cache blocks in workspaces, but generated code may
+     still use a few hundred KiB of stack: give workers the same 8 MiB as a
+     default main thread, whatever the limits. */
   pthread_attr_t attributes;
   pthread_attr_init(&attributes);
   pthread_attr_setstacksize(&attributes, (size_t)8 << 20);
@@ -222,6 +276,32 @@ size_t lathe_thread_pool_thread_count(const lathe_thread_pool *pool) {
   return pool->worker_count + 1;
 }
 
+bool lathe_thread_pool_reserve_workspace(lathe_thread_pool *pool,
+                                        size_t bytes) {
+  if (bytes > SIZE_MAX / 2)
+    return false;
+  size_t rounded = (bytes + WORKSPACE_GRANULE - 1) / WORKSPACE_GRANULE *
+                   WORKSPACE_GRANULE;
+  pthread_mutex_lock(&pool->run_mutex);
+  bool reserved = rounded <= pool->workspace_bytes;
+  size_t count = pool->worker_count + 1;
+  void **grown = reserved ? NULL : calloc(count, sizeof(void *));
+  for (size_t i = 0; grown && i < count; ++i)
+    if (!(grown[i] = map_workspace(rounded))) {
+      unmap_workspaces(grown, count, rounded);
+      grown = NULL;
+    }
+  if (grown) {
+    /* No run is in progress: no thread is using the old workspaces. */
+    unmap_workspaces(pool->workspaces, count, pool->workspace_bytes);
+    pool->workspaces = grown;
+    pool->workspace_bytes = rounded;
+    reserved = true;
+  }
+  pthread_mutex_unlock(&pool->run_mutex);
+  return reserved;
+}
+
 void lathe_thread_pool_run(lathe_thread_pool *pool, LatheKernelFn kernel,
                            void **bindings, int64_t workgroup_count) {
   if (workgroup_count <= 0)
@@ -246,7 +326,8 @@ void lathe_thread_pool_run(lathe_thread_pool *pool, LatheKernelFn kernel,
     pthread_mutex_unlock(&pool->mutex);
   }
 
-  run_workgroups(pool, job, kernel, bindings, workgroup_count);
+  run_workgroups(pool, job, kernel, bindings, workgroup_count,
+                 pool->worker_count);
 
   for (int spin = 1; atomic_load_explicit(&pool->finished,
                                           memory_order_acquire) < workgroup_count;

@@ -5,6 +5,8 @@
 #include "lathe/model_abi.h"
 #include "lathe/runtime.h"
 
+#include <stdbool.h>
+
 typedef struct lathe_thread_pool lathe_thread_pool;
 
 /* Starts `thread_count - 1` workers; the thread that calls
@@ -15,9 +17,16 @@ lathe_status lathe_thread_pool_create(size_t thread_count,
 void lathe_thread_pool_free(lathe_thread_pool *pool);
 size_t lathe_thread_pool_thread_count(const lathe_thread_pool *pool);
 
-/* Runs kernel(bindings, id) for every id in [0, workgroup_count) and returns
- * when all have finished. The calling thread takes part. Runs from several
- * threads are serialized. */
+/* Gives every thread a kernel workspace of at least `bytes` bytes (kept if
+ * already that large); false if memory runs out. Waits for a run in
+ * progress to end. */
+bool lathe_thread_pool_reserve_workspace(lathe_thread_pool *pool,
+                                        size_t bytes);
+
+/* Runs kernel(bindings, id, workspace) for every id in [0, workgroup_count),
+ * each with the running thread's workspace, and returns when all have
+ * finished. The calling thread takes part. Runs from several threads are
+ * serialized. */
 void lathe_thread_pool_run(lathe_thread_pool *pool, LatheKernelFn kernel,
                            void **bindings, int64_t workgroup_count);
 

@@ -17,19 +17,21 @@
  *     shape and element type. Returns 0 on success, otherwise the first
  *     non-zero status returned by `dispatch`.
  *
- *   void <kernel symbol>(void **bindings, int64_t workgroup_id);
+ *   void <kernel symbol>(void **bindings, int64_t workgroup_id,
+ *                        void *workspace);
  *     One per kernel. Computes one workgroup of a dispatch; workgroups of one
- *     dispatch are independent and may run concurrently in any order. A
- *     kernel may keep up to 2 MiB of cache blocks on its thread's stack:
- *     threads that run kernels need stacks of a few MiB (the runtime's
- *     workers get 8 MiB).
+ *     dispatch are independent and may run concurrently in any order.
+ *     `workspace` points at the kernel's scratch memory (its `kernel` line
+ *     gives the size): at least 64-byte aligned, private to the thread that
+ *     runs the workgroup, kept by the runtime across calls, and of undefined
+ *     contents when the workgroup starts; it may be NULL when the size is 0.
  *
- * Metadata (version LATHE_MODEL_ABI_VERSION; version 1 is version 2 without
- * the weights, param, state and bind records and the bound count):
+ * Metadata (version LATHE_MODEL_ABI_VERSION; the runtime reads only this
+ * version, whose kernels take a workspace):
  *
- *   lathe-artifact 2
+ *   lathe-artifact 3
  *   target cpu
- *   kernel <index> <symbol> <binding count>
+ *   kernel <index> <symbol> <binding count> <workspace bytes>
  *   weights <file name> <byte size>
  *   param <name> <dtype> <dims> <file offset>
  *   state <name> <dtype> <dims>
@@ -39,7 +41,8 @@
  *   output <name> <dtype> <dims>
  *   end
  *
- *   Kernel indices are 0, 1, 2, ... in order. `input`, `bind` and `output`
+ *   Kernel indices are 0, 1, 2, ... in order; a workspace is at most
+ *   256 MiB. `input`, `bind` and `output`
  *   lines follow their `entry` line. Parameters are read-only arrays in the
  *   weights file, a file in the library's directory that the runtime maps
  *   when it loads the library (its size must match). States are arrays the
@@ -55,7 +58,7 @@
 
 #include <stdint.h>
 
-#define LATHE_MODEL_ABI_VERSION 2
+#define LATHE_MODEL_ABI_VERSION 3
 #define LATHE_METADATA_SYMBOL "lathe_artifact_metadata"
 
 #ifdef __cplusplus
@@ -73,7 +76,8 @@ typedef struct LatheHostABI {
 } LatheHostABI;
 
 typedef int32_t (*LatheEntryFn)(void **buffers, const LatheHostABI *host);
-typedef void (*LatheKernelFn)(void **bindings, int64_t workgroup_id);
+typedef void (*LatheKernelFn)(void **bindings, int64_t workgroup_id,
+                              void *workspace);
 
 #ifdef __cplusplus
 }

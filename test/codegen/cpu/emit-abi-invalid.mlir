@@ -20,7 +20,7 @@ module attributes {lathe.entries = ["main"], lathe.kernels = [], lathe.metadata 
 // -----
 
 module attributes {lathe.entries = [], lathe.kernels = ["k"], lathe.metadata = "end\0A"} {
-  // expected-error @+1 {{expected the signature (!llvm.ptr..., i64) -> void of a lowered kernel}}
+  // expected-error @+1 {{expected the signature (!llvm.ptr..., i64, !llvm.ptr) -> void of a lowered kernel}}
   llvm.func @k() attributes {dispatch.kernel} {
     llvm.return
   }
@@ -39,7 +39,7 @@ module attributes {lathe.entries = ["main"], lathe.kernels = [], lathe.metadata 
 
 module attributes {lathe.entries = [], lathe.kernels = ["k"], lathe.metadata = "end\0A"} {
   // expected-error @+1 {{expected bare-pointer buffer arguments}}
-  llvm.func @k(%x: !llvm.ptr, %descriptor_size: i64, %wg: i64) attributes {dispatch.kernel} {
+  llvm.func @k(%x: !llvm.ptr, %descriptor_size: i64, %wg: i64, %workspace: !llvm.ptr) attributes {dispatch.kernel} {
     llvm.return
   }
 }

@@ -46,3 +46,21 @@ func.func @names_not_strings(%x: memref<4xf32>, %y: memref<4xf32>) attributes {l
 func.func @dtype_missing(%x: memref<4xf32>, %y: memref<4xf32>) attributes {lathe.entry, lathe.input_names = ["x"], lathe.input_dtypes = [], lathe.output_names = ["y"], lathe.output_dtypes = ["f32"]} {
   return
 }
+
+// -----
+
+// A workspace buffer needs a size known when the metadata is written.
+func.func private @dynamic_scratch(%n: index) attributes {dispatch.kernel} {
+  // expected-error @+1 {{in the workspace must be in the kernel's entry block, with a static identity-layout type of whole bytes}}
+  %a = memref.alloca(%n) {lathe.workspace} : memref<?xf32>
+  return
+}
+
+// -----
+
+// The runtime gives kernels at most 256 MiB of workspace.
+// expected-error @+1 {{needs a workspace of 268435460 bytes, more than the runtime's limit of 268435456}}
+func.func private @huge_scratch() attributes {dispatch.kernel} {
+  %a = memref.alloca() {lathe.workspace} : memref<67108865xf32>
+  return
+}

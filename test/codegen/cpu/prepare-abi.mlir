@@ -1,10 +1,11 @@
 // RUN: lathe-opt --lathe-cpu-prepare-abi %s -split-input-file | FileCheck %s
 
-// Metadata: kernels numbered in module order with their binding counts, then
+// Metadata: kernels numbered in module order with their binding counts and
+// workspace bytes, then
 // the entry with its inputs and outputs (names with spaces get '_', rank 0
 // prints as `scalar`), following runtime/include/lathe/model_abi.h.
 // CHECK: module attributes {lathe.entries = ["main"], lathe.kernels = ["main_dispatch_0", "main_dispatch_1"],
-// CHECK-SAME: lathe.metadata = "lathe-artifact 2\0Atarget cpu\0Akernel 0 lathe_kernel_main_dispatch_0 2\0Akernel 1 lathe_kernel_main_dispatch_1 0\0Aentry main lathe_entry_main 2 1\0Ainput x f32 4,8\0Ainput the_scale f32 scalar\0Aoutput y f32 4,8\0Aend\0A"}
+// CHECK-SAME: lathe.metadata = "lathe-artifact 3\0Atarget cpu\0Akernel 0 lathe_kernel_main_dispatch_0 2 0\0Akernel 1 lathe_kernel_main_dispatch_1 0 0\0Aentry main lathe_entry_main 2 1\0Ainput x f32 4,8\0Ainput the_scale f32 scalar\0Aoutput y f32 4,8\0Aend\0A"}
 
 // The entry takes the host ABI pointer last and returns an i32 status: the
 // first non-zero result of host->dispatch, kept in a stack slot.
@@ -44,14 +45,15 @@
 // CHECK-NEXT: %[[RESULT:.+]] = llvm.load %[[STATUS]] : !llvm.ptr -> i32
 // CHECK-NEXT: return %[[RESULT]] : i32
 
-// Kernels take their workgroup id as a trailing index argument.
+// Kernels take their workgroup id and a noalias workspace (here empty) as
+// trailing arguments.
 // CHECK-LABEL: func.func private @main_dispatch_0
-// CHECK-SAME: (%[[A:[a-z0-9_]+]]: memref<4x8xf32>, %[[B:[a-z0-9_]+]]: memref<4x8xf32>, %[[WG:[a-z0-9_]+]]: index) attributes {dispatch.kernel}
+// CHECK-SAME: (%[[A:[a-z0-9_]+]]: memref<4x8xf32>, %[[B:[a-z0-9_]+]]: memref<4x8xf32>, %[[WG:[a-z0-9_]+]]: index, %{{[a-z0-9_]+}}: memref<0xi8> {llvm.noalias}) attributes {dispatch.kernel}
 // CHECK-NOT: dispatch.workgroup_id
 // CHECK: memref.load %[[A]][%[[WG]], %{{.+}}]
 // CHECK: memref.store %{{.+}}, %[[B]][%[[WG]], %{{.+}}]
 // CHECK-LABEL: func.func private @main_dispatch_1
-// CHECK-SAME: (%{{.+}}: index) attributes {dispatch.kernel}
+// CHECK-SAME: (%{{.+}}: index, %{{.+}}: memref<0xi8> {llvm.noalias}) attributes {dispatch.kernel}
 module {
   func.func @main(%x: memref<4x8xf32>, %s: memref<f32>, %y: memref<4x8xf32>) attributes {lathe.entry, lathe.input_names = ["x", "the scale"], lathe.input_dtypes = ["f32", "f32"], lathe.output_names = ["y"], lathe.output_dtypes = ["f32"]} {
     dispatch.launch @main_dispatch_0[4](%x, %y) : memref<4x8xf32>, memref<4x8xf32>
@@ -99,5 +101,38 @@ func.func @copies(%a: memref<8xf32>, %b: memref<4xf32>) attributes {lathe.entry,
 func.func @empty_input(%e: memref<2x0x4xf32>, %y: memref<2xf32>) attributes {lathe.entry, lathe.input_names = ["empty"], lathe.input_dtypes = ["f32"], lathe.output_names = ["y"], lathe.output_dtypes = ["f32"]} {
   %c1 = arith.constant 1 : index
   %d = memref.dim %e, %c1 : memref<2x0x4xf32>
+  return
+}
+
+// -----
+
+// Allocas marked lathe.workspace become views of the workspace, one after the
+// other at 64-byte aligned offsets (or the alloca's larger alignment); the
+// metadata gives the total. Unmarked allocas stay on the stack.
+// CHECK: kernel 0 lathe_kernel_scratch 1 4352\0A
+// CHECK-LABEL: func.func private @scratch
+// CHECK-SAME: (%[[OUT:[a-z0-9_]+]]: memref<4xf32>, %{{.+}}: index, %[[WS:[a-z0-9_]+]]: memref<4352xi8> {llvm.noalias})
+// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG: %[[C64:.+]] = arith.constant 64 : index
+// CHECK-DAG: %[[C4096:.+]] = arith.constant 4096 : index
+// CHECK-DAG: memref.view %[[WS]][%[[C0]]][] : memref<4352xi8> to memref<3xf32>
+// CHECK-DAG: memref.view %[[WS]][%[[C64]]][] : memref<4352xi8> to memref<2x3xf64>
+// CHECK-DAG: memref.view %[[WS]][%[[C4096]]][] : memref<4352xi8> to memref<64xf32>
+// CHECK-DAG: memref.alloca() : memref<2xf32>
+func.func @uses_scratch(%y: memref<4xf32>) attributes {lathe.entry, lathe.input_names = [], lathe.input_dtypes = [], lathe.output_names = ["y"], lathe.output_dtypes = ["f32"]} {
+  dispatch.launch @scratch[1](%y) : memref<4xf32>
+  return
+}
+func.func private @scratch(%out: memref<4xf32>) attributes {dispatch.kernel} {
+  %a = memref.alloca() {lathe.workspace} : memref<3xf32>
+  %b = memref.alloca() {lathe.workspace} : memref<2x3xf64>
+  %c = memref.alloca() {alignment = 4096 : i64, lathe.workspace} : memref<64xf32>
+  %d = memref.alloca() : memref<2xf32>
+  %c0 = arith.constant 0 : index
+  %v = memref.load %a[%c0] : memref<3xf32>
+  %w = memref.load %c[%c0] : memref<64xf32>
+  %s = arith.addf %v, %w : f32
+  memref.store %s, %d[%c0] : memref<2xf32>
+  memref.store %s, %out[%c0] : memref<4xf32>
   return
 }

@@ -1,6 +1,6 @@
-/* Written by a newer compiler: version 2. */
+/* Written by an older compiler: version 2, whose kernels take no workspace. */
 __attribute__((visibility("default"))) const char lathe_artifact_metadata[] =
-    "lathe-artifact 3\n"
+    "lathe-artifact 2\n"
     "target cpu\n"
     "kernel 0 add_rows_kernel 3\n"
     "entry add add_entry 2 1\n"

@@ -1,6 +1,6 @@
 /* Defect: the entry binds a state that no record declares. */
 __attribute__((visibility("default"))) const char lathe_artifact_metadata[] =
-    "lathe-artifact 2\n"
+    "lathe-artifact 3\n"
     "target cpu\n"
     "weights bound.weights 32\n"
     "param w f32 4 16\n"

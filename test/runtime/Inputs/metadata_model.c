@@ -1,12 +1,12 @@
 /* The valid library with several entry points: model.so. */
 __attribute__((visibility("default"))) const char lathe_artifact_metadata[] =
-    "lathe-artifact 1\n"
+    "lathe-artifact 3\n"
     "target cpu\n"
-    "kernel 0 add_rows_kernel 3\n"
-    "kernel 1 scale_kernel 2\n"
-    "kernel 2 increment_kernel 1\n"
-    "kernel 3 negate_i64_kernel 2\n"
-    "kernel 4 copy_bytes_kernel 2\n"
+    "kernel 0 add_rows_kernel 3 32\n"
+    "kernel 1 scale_kernel 2 0\n"
+    "kernel 2 increment_kernel 1 0\n"
+    "kernel 3 negate_i64_kernel 2 0\n"
+    "kernel 4 copy_bytes_kernel 2 0\n"
     "entry add add_entry 2 1\n"
     "input a f32 4,8\n"
     "input b f32 4,8\n"

@@ -1,6 +1,6 @@
 /* Defect: the parameter's 16 bytes at offset 24 end past the 32-byte file. */
 __attribute__((visibility("default"))) const char lathe_artifact_metadata[] =
-    "lathe-artifact 2\n"
+    "lathe-artifact 3\n"
     "target cpu\n"
     "weights bound.weights 32\n"
     "param w f32 4 24\n"

@@ -6,17 +6,25 @@
  *===----------------------------------------------------------------------===*/
 #include "lathe/model_abi.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* add: sum = a + b over f32[4,8]; workgroup i computes row i. */
-EXPORT void add_rows_kernel(void **bindings, int64_t workgroup_id) {
+/* add: sum = a + b over f32[4,8]; workgroup i computes row i in its
+ * workspace (32 bytes, 64-byte aligned), then copies it out. Without a
+ * workspace as the ABI promises, the row is left unwritten. */
+EXPORT void add_rows_kernel(void **bindings, int64_t workgroup_id,
+                            void *workspace) {
   const float *a = bindings[0];
   const float *b = bindings[1];
   float *sum = bindings[2];
-  for (int64_t i = workgroup_id * 8; i < (workgroup_id + 1) * 8; ++i)
-    sum[i] = a[i] + b[i];
+  float *row = workspace;
+  if (!row || (uintptr_t)row % 64 != 0)
+    return;
+  for (int64_t i = 0; i < 8; ++i)
+    row[i] = a[workgroup_id * 8 + i] + b[workgroup_id * 8 + i];
+  memcpy(sum + workgroup_id * 8, row, 8 * sizeof(float));
 }
 
 EXPORT int32_t add_entry(void **buffers, const LatheHostABI *host) {
@@ -26,13 +34,17 @@ EXPORT int32_t add_entry(void **buffers, const LatheHostABI *host) {
 
 /* affine: y = 2 * x + 1 over f32[1000] in two dispatches of one workgroup
  * per element; the second reads what the first wrote. */
-EXPORT void scale_kernel(void **bindings, int64_t workgroup_id) {
+EXPORT void scale_kernel(void **bindings, int64_t workgroup_id,
+                         void *workspace) {
+  (void)workspace;
   const float *x = bindings[0];
   float *y = bindings[1];
   y[workgroup_id] = 2.0f * x[workgroup_id];
 }
 
-EXPORT void increment_kernel(void **bindings, int64_t workgroup_id) {
+EXPORT void increment_kernel(void **bindings, int64_t workgroup_id,
+                             void *workspace) {
+  (void)workspace;
   float *y = bindings[0];
   y[workgroup_id] += 1.0f;
 }
@@ -47,7 +59,9 @@ EXPORT int32_t affine_entry(void **buffers, const LatheHostABI *host) {
 }
 
 /* negate: y = -x over i64[2,3]; one workgroup per element. */
-EXPORT void negate_i64_kernel(void **bindings, int64_t workgroup_id) {
+EXPORT void negate_i64_kernel(void **bindings, int64_t workgroup_id,
+                              void *workspace) {
+  (void)workspace;
   const int64_t *x = bindings[0];
   int64_t *y = bindings[1];
   y[workgroup_id] = -x[workgroup_id];
@@ -58,7 +72,9 @@ EXPORT int32_t negate_entry(void **buffers, const LatheHostABI *host) {
 }
 
 /* identity_*: y = x, copied one byte per workgroup. */
-EXPORT void copy_bytes_kernel(void **bindings, int64_t workgroup_id) {
+EXPORT void copy_bytes_kernel(void **bindings, int64_t workgroup_id,
+                              void *workspace) {
+  (void)workspace;
   const char *x = bindings[0];
   char *y = bindings[1];
   y[workgroup_id] = x[workgroup_id];
