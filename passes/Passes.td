@@ -45,10 +45,13 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
     A generic marked `lathe.quantized_matmul` is split along its columns
     (the weight rows), so that every workgroup reads a disjoint part of the
     weights. Contractions (matmuls) are split into a grid of row and column
-    tiles of their result instead (a two-dimensional `scf.forall`), chosen to
+    tiles of their result instead (a two-dimensional `scf.forall`) of between
+    a quarter and a half of `workgroup-target` tiles (each workgroup packs
+    the operand blocks it reads, so fewer, larger tiles copy less), chosen to
     minimize the operand bytes that all workgroups read together; column
     tiles are multiples of 64 and row tiles at least 96 rows, dividing the
-    extents exactly.
+    extents exactly. A `linalg.fill` whose only use is the init of another
+    op is fused into that op's workgroups.
   }];
   let options = [
     Option<"workgroupTarget", "workgroup-target", "int64_t", "16",

@@ -64,20 +64,67 @@ func.func @column_sum(%a: tensor<8x10xf32>, %init: tensor<10xf32>) -> tensor<10x
 // CHECK-LABEL: func.func @two_dispatches
 // CHECK: %[[FIRST:.+]] = scf.forall
 // CHECK:   linalg.fill
-// CHECK: %[[SECOND:.+]] = scf.forall (%{{.+}}) = (0) to (32) step (2) shared_outs(%{{.+}} = %[[FIRST]])
+// CHECK: %[[SECOND:.+]] = scf.forall (%[[WG:.+]]) = (0) to (32) step (2) shared_outs(%{{.+}} = %{{.+}})
+// CHECK:   tensor.extract_slice %[[FIRST]][%[[WG]]] [2] [1]
 // CHECK:   linalg.generic
 // CHECK:     math.exp
 // CHECK: return %[[SECOND]]
 #id1 = affine_map<(d0) -> (d0)>
-func.func @two_dispatches(%c: tensor<32xf32>) -> tensor<32xf32> attributes {lathe.entry} {
+func.func @two_dispatches(%c: tensor<32xf32>, %d: tensor<32xf32>) -> tensor<32xf32> attributes {lathe.entry} {
   %one = arith.constant 1.0 : f32
   %f = linalg.fill ins(%one : f32) outs(%c : tensor<32xf32>) -> tensor<32xf32>
-  %r = linalg.generic {indexing_maps = [#id1], iterator_types = ["parallel"]} outs(%f : tensor<32xf32>) {
+  %r = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]} ins(%f : tensor<32xf32>) outs(%d : tensor<32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %e = math.exp %x : f32
+    linalg.yield %e : f32
+  } -> tensor<32xf32>
+  return %r : tensor<32xf32>
+}
+
+// -----
+
+// A fill that only initializes another op's result runs in that op's
+// workgroups, on their slices, instead of in a dispatch of its own.
+// CHECK-LABEL: func.func @fill_fused_into_init
+// CHECK-SAME: (%[[C:.+]]: tensor<32xf32>)
+// CHECK: %[[R:.+]] = scf.forall (%[[WG:.+]]) = (0) to (32) step (2) shared_outs(%[[OUT:.+]] = %[[C]])
+// CHECK:   %[[SLICE:.+]] = tensor.extract_slice %[[OUT]][%[[WG]]] [2] [1]
+// CHECK:   %[[FILLED:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[SLICE]] : tensor<2xf32>)
+// CHECK:   linalg.generic {{.*}} outs(%[[FILLED]] : tensor<2xf32>)
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: scf.forall
+// CHECK: return %[[R]]
+#id2 = affine_map<(d0) -> (d0)>
+func.func @fill_fused_into_init(%c: tensor<32xf32>) -> tensor<32xf32> attributes {lathe.entry} {
+  %one = arith.constant 1.0 : f32
+  %f = linalg.fill ins(%one : f32) outs(%c : tensor<32xf32>) -> tensor<32xf32>
+  %r = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel"]} outs(%f : tensor<32xf32>) {
   ^bb0(%o: f32):
     %e = math.exp %o : f32
     linalg.yield %e : f32
   } -> tensor<32xf32>
   return %r : tensor<32xf32>
+}
+
+// -----
+
+// A large matmul is split into a grid of result tiles, between a quarter and
+// a half of the workgroup target, minimizing the operand rows and columns
+// all tiles read (16: 2 x 2 tiles; 4: 2 x 1); its zero fill runs in the
+// same workgroups.
+// CHECK-LABEL: func.func @matmul_grid
+// CHECK: scf.forall (%[[I:.+]], %[[J:.+]]) = (0, 0) to (512, 512) step (256, 256)
+// CHECK:   linalg.fill {{.*}} -> tensor<256x256xf32>
+// CHECK:   linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<256x256xf32>, tensor<256x256xf32>)
+// CHECK-NOT: scf.forall (
+// CHECK: return
+// WG4-LABEL: func.func @matmul_grid
+// WG4: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (512, 512) step (256, 512)
+func.func @matmul_grid(%a: tensor<512x256xf32>, %b: tensor<256x512xf32>, %c: tensor<512x512xf32>) -> tensor<512x512xf32> attributes {lathe.entry} {
+  %zero = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%zero : f32) outs(%c : tensor<512x512xf32>) -> tensor<512x512xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<512x256xf32>, tensor<256x512xf32>) outs(%f : tensor<512x512xf32>) -> tensor<512x512xf32>
+  return %r : tensor<512x512xf32>
 }
 
 // -----
