@@ -30,33 +30,37 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
     `linalg.matmul` with static shapes, unit inner strides and N a multiple of
     `register-width` becomes the GotoBLAS loop nest. Each cache block of B
     (`cache-block-k` x `cache-block-n`, shrunk to divisors of K and N) is
-    copied into a panel-major stack buffer (memref<nc/width x kc x width>)
-    and each block of A (`cache-block-m` rows) into a row-major one, so that
-    the inner loops read both contiguously whatever the row strides are (rows
-    a multiple of 4 KiB apart would otherwise share cache sets). Every
+    copied into a panel-major buffer (memref<nc/width x kc x width>) and each
+    block of A (`cache-block-m` rows) into one with the rows of each register
+    tile interleaved (memref<mc/rows x kc x rows>), so that the inner loop
+    reads one sequential stream of each whatever the row strides are (rows a
+    multiple of 4 KiB apart would otherwise share cache sets). Every
     `register-rows` x `register-width` tile of C is then computed in vector
     accumulators, one broadcast of A and one FMA per row and k, while the
     panel of B stays in L1; C is prefetched into L2 at the start of a tile
     and added at its end, once per K block (so a deep K block saves C
-    traffic on large matmuls). Kernels with fewer than `pack-min-rows` rows read A and B in
-    place. Other matmuls are left to linalg.
+    traffic on large matmuls). Kernels with fewer than `pack-min-rows` rows
+    read A and B in place. Other matmuls are left to linalg. The packing
+    buffers are `memref.alloca`s at the start of the kernel marked
+    `lathe.workspace`: lathe-cpu-prepare-abi places them in the runtime's
+    workspace.
 
     Example: `linalg.matmul ins(%a, %b : memref<48x128xf32>, memref<128x64xf32>)
     outs(%c : memref<48x64xf32>)` with the AVX2 defaults becomes `scf.for`
     loops over the blocks and panels around an `scf.for` over k carrying six
-    `vector<16xf32>` accumulators, with stack buffers memref<4x128x16xf32>
-    and memref<48x128xf32>.
+    `vector<16xf32>` accumulators, with packing buffers memref<4x128x16xf32>
+    and memref<8x128x6xf32>.
   }];
   let options = [
     Option<"registerRows", "register-rows", "int64_t", "6",
            "Rows of C held in registers">,
     Option<"registerWidth", "register-width", "int64_t", "16",
            "Columns of C held in registers per row (f32 lanes)">,
-    Option<"cacheBlockM", "cache-block-m", "int64_t", "144",
+    Option<"cacheBlockM", "cache-block-m", "int64_t", "72",
            "Largest M extent of a packed block of A">,
     Option<"cacheBlockK", "cache-block-k", "int64_t", "512",
            "Largest K extent of a packed block of B">,
-    Option<"cacheBlockN", "cache-block-n", "int64_t", "512",
+    Option<"cacheBlockN", "cache-block-n", "int64_t", "1024",
            "Largest N extent of a packed block of B">,
     Option<"packMinRows", "pack-min-rows", "int64_t", "24",
            "Fewest rows of C for which B is packed">

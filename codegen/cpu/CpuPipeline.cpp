@@ -87,9 +87,13 @@ static bool targetHasFeature(const CompileOptions &options, StringRef feature) {
 
 void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) {
   // 6 x 16 f32 uses 12 of AVX2's 16 ymm registers for accumulators; with
-  // AVX-512, 6 x 64 uses 24 of 32 zmm.
+  // AVX-512, 6 x 64 uses 24 of 32 zmm, and K blocks of 128 keep the panel of
+  // B that stays in L1 at the AVX2 size (kc x width x 4 bytes = 32 KiB).
   lathe::cpu::MatmulMicrokernelOptions matmul;
-  matmul.registerWidth = targetHasFeature(options, "avx512f") ? 64 : 16;
+  if (targetHasFeature(options, "avx512f")) {
+    matmul.registerWidth = 64;
+    matmul.cacheBlockK = 128;
+  }
   // Q4_0/Q4_1 matvecs with f32 activations are bound by unpacking nibbles
   // and converting them to float, at ~40% of memory bandwidth; with 8-bit
   // activations (as llama.cpp) they decode 1.6x faster. Q8_0 matvecs stream

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 
 namespace lathe::cpu {
 #define GEN_PASS_DEF_MATMULMICROKERNEL
@@ -23,6 +24,9 @@ namespace lathe::cpu {
 using namespace mlir;
 
 namespace {
+
+/// f32 elements in a 64-byte cache line.
+constexpr int64_t kLineFloats = 16;
 
 /// Largest divisor of `extent` that is a multiple of `step` and at most
 /// `limit` (`step` itself divides `extent`).
@@ -47,6 +51,9 @@ bool hasUnitInnerStride(MemRefType type) {
 struct MatmulTiling {
   int64_t m, n, k;
   int64_t rows, width, mc, kc, nc;
+  /// C starts at zero (the matmul replaced a zero fill): the first K block
+  /// stores its sums instead of adding them to C.
+  bool zeroInit = false;
 };
 
 class MatmulEmitter {
@@ -56,12 +63,13 @@ public:
         vectorType(VectorType::get({tiling.width}, b.getF32Type())) {}
 
   /// Emits the loop nest at the builder's insertion point, packing blocks of
-  /// A into `packedA` (memref<mc x kc>) and of B into `packedB`
-  /// (memref<nc/width x kc x width>).
+  /// A into `packedA` (memref<ceil(mc/rows) x kc x rows>) and of B into
+  /// `packedB` (memref<nc/width x kc x width>).
   void emitPacked(Value a, Value bMatrix, Value c, Value packedA,
                   Value packedB) {
     forLoop(0, t.n, t.nc, [&](Value n0) {
       forLoop(0, t.k, t.kc, [&](Value k0) {
+        Value overwrite = firstBlock(k0);
         packB(bMatrix, packedB, k0, n0);
         auto rowBlock = [&](Value m0, int64_t blockRows) {
           packA(a, packedA, blockRows, m0, k0);
@@ -69,9 +77,10 @@ public:
           forLoop(0, t.nc / t.width, 1, [&](Value j) {
             Value column = add(n0, mul(j, t.width));
             forTiles(blockRows, [&](Value r0, int64_t tileRows) {
-              emitTile(tileRows, add(m0, r0), column, c,
+              Value tile = arith::DivUIOp::create(b, loc, r0, constant(t.rows));
+              emitTile(tileRows, add(m0, r0), column, c, overwrite,
                        [&](Value r, Value k) {
-                         return load(packedA, {add(r0, r), k});
+                         return load(packedA, {tile, k, r});
                        },
                        [&](Value k) {
                          return vector::LoadOp::create(
@@ -96,8 +105,9 @@ public:
   void emitDirect(Value a, Value bMatrix, Value c) {
     forLoop(0, t.n, t.width, [&](Value column) {
       forLoop(0, t.k, t.kc, [&](Value k0) {
+        Value overwrite = firstBlock(k0);
         forTiles(t.m, [&](Value m0, int64_t tileRows) {
-          emitTile(tileRows, m0, column, c,
+          emitTile(tileRows, m0, column, c, overwrite,
                    [&](Value r, Value k) {
                      return load(a, {add(m0, r), add(k0, k)});
                    },
@@ -112,6 +122,14 @@ public:
   }
 
 private:
+  /// With a zero-initialized C: whether K block `k0` is the first; else null.
+  Value firstBlock(Value k0) {
+    if (!t.zeroInit)
+      return {};
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, k0,
+                                 constant(0));
+  }
+
   Value constant(int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v);
   }
@@ -145,39 +163,74 @@ private:
       body(constant(full), extent % t.rows);
   }
 
-  /// packed[j][k][:] = B[k0 + k][n0 + j * width : +width], reading B row by
-  /// row: walking a column panel down K instead touches a new page per load
-  /// and defeats the hardware prefetcher.
+  /// packed[j][k][:] = B[k0 + k][n0 + j * width : +width], a group of rows
+  /// at a time: the group's rows are read sequentially (walking a column
+  /// panel down K would touch a new page per load and defeat the hardware
+  /// prefetcher), and each panel gets a contiguous run of rows (storing one
+  /// row across all panels writes lines `kc * width` floats apart, which
+  /// share an L1 set). Each load prefetches the same columns of the next
+  /// group's rows: the rows are a page or more apart, and the hardware
+  /// prefetchers, which stop at page boundaries, leave every row segment a
+  /// cache miss.
   void packB(Value bMatrix, Value packed, Value k0, Value n0) {
-    forLoop(0, t.kc, 1, [&](Value k) {
-      Value row = add(k0, k);
+    int64_t group = blockSize(t.kc, 1, 8);
+    forLoop(0, t.kc, group, [&](Value kGroup) {
       forLoop(0, t.nc / t.width, 1, [&](Value j) {
-        Value part = vector::LoadOp::create(
-            b, loc, vectorType, bMatrix, ValueRange{row, add(n0, mul(j, t.width))});
-        vector::StoreOp::create(b, loc, part, packed,
-                                ValueRange{j, k, constant(0)});
+        Value column = add(n0, mul(j, t.width));
+        for (int64_t i = 0; i < group; ++i) {
+          Value k = add(kGroup, constant(i));
+          Value row = add(k0, k);
+          prefetch(bMatrix, clampedAdd(row, group, t.k - 1), column);
+          Value part = vector::LoadOp::create(b, loc, vectorType, bMatrix,
+                                              ValueRange{row, column});
+          vector::StoreOp::create(b, loc, part, packed,
+                                  ValueRange{j, k, constant(0)});
+        }
       });
     });
   }
 
-  /// packed[r][:] = A[m0 + r][k0 : k0 + kc] for the rows of one block:
-  /// contiguous, so that rows do not share cache sets whatever K is.
+  /// packed[r / rows][k][r % rows] = A[m0 + r][k0 + k] for the rows of one
+  /// block: each register tile's rows interleaved, so that the tile reads
+  /// one sequential stream of A however far apart its rows are. Each line
+  /// read prefetches the same columns of the next tile's rows (as in packB).
   void packA(Value a, Value packed, int64_t blockRows, Value m0, Value k0) {
-    int64_t chunk = t.kc % t.width == 0 ? t.width : 1;
-    auto chunkType = VectorType::get({chunk}, b.getF32Type());
-    forLoop(0, blockRows, 1, [&](Value r) {
-      forLoop(0, t.kc, chunk, [&](Value k) {
-        Value part = vector::LoadOp::create(b, loc, chunkType, a,
-                                            ValueRange{add(m0, r), add(k0, k)});
-        vector::StoreOp::create(b, loc, part, packed, ValueRange{r, k});
+    int64_t chunk = blockSize(t.kc, 1, kLineFloats);
+    forTiles(blockRows, [&](Value r0, int64_t tileRows) {
+      Value tile = arith::DivUIOp::create(b, loc, r0, constant(t.rows));
+      Value firstRow = add(m0, r0);
+      forLoop(0, t.kc, chunk, [&](Value kChunk) {
+        for (int64_t r = 0; r < tileRows; ++r) {
+          Value row = add(firstRow, constant(r));
+          prefetch(a, clampedAdd(row, t.rows, t.m - 1), add(k0, kChunk));
+          for (int64_t i = 0; i < chunk; ++i) {
+            Value k = add(kChunk, constant(i));
+            memref::StoreOp::create(b, loc, load(a, {row, add(k0, k)}), packed,
+                                    ValueRange{tile, k, constant(r)});
+          }
+        }
       });
     });
+  }
+
+  /// min(index + offset, last).
+  Value clampedAdd(Value index, int64_t offset, int64_t last) {
+    return arith::MinUIOp::create(b, loc, add(index, constant(offset)),
+                                  constant(last));
+  }
+
+  /// Prefetches matrix[row][column] into L1 for reading.
+  void prefetch(Value matrix, Value row, Value column) {
+    memref::PrefetchOp::create(b, loc, matrix, ValueRange{row, column},
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
   }
 
   /// C[cRow : cRow + tileRows][column : column + width] +=
-  ///   sum over k < kc of aElement(r, k) * bRow(k).
+  ///   sum over k < kc of aElement(r, k) * bRow(k),
+  /// or = instead of += where `overwrite` (an i1, or null) holds.
   void emitTile(int64_t tileRows, Value cRow, Value column, Value c,
-                function_ref<Value(Value, Value)> aElement,
+                Value overwrite, function_ref<Value(Value, Value)> aElement,
                 function_ref<Value(Value)> bRow) {
     // The accumulators start at zero and C is added at the end, when the
     // prefetches issued here have brought it in: C is too large to stay in
@@ -209,12 +262,26 @@ private:
           }
           scf::YieldOp::create(b, loc, next);
         });
-    for (int64_t r = 0; r < tileRows; ++r) {
-      ValueRange at{rowIndex[r], column};
-      Value old = vector::LoadOp::create(b, loc, vectorType, c, at);
-      Value sum = arith::AddFOp::create(b, loc, old, loop.getResult(r));
-      vector::StoreOp::create(b, loc, sum, c, at);
+    auto storeTile = [&](bool accumulate) {
+      for (int64_t r = 0; r < tileRows; ++r) {
+        ValueRange at{rowIndex[r], column};
+        Value sum = loop.getResult(r);
+        if (accumulate)
+          sum = arith::AddFOp::create(
+              b, loc, vector::LoadOp::create(b, loc, vectorType, c, at), sum);
+        vector::StoreOp::create(b, loc, sum, c, at);
+      }
+    };
+    if (!overwrite) {
+      storeTile(/*accumulate=*/true);
+      return;
     }
+    auto branch = scf::IfOp::create(b, loc, overwrite, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(branch.thenBlock()->getTerminator());
+    storeTile(/*accumulate=*/false);
+    b.setInsertionPoint(branch.elseBlock()->getTerminator());
+    storeTile(/*accumulate=*/true);
   }
 
   OpBuilder &b;
@@ -276,6 +343,15 @@ struct MatmulMicrokernelPass
     tiling.nc = blockSize(tiling.n, registerWidth, cacheBlockN);
     tiling.mc = std::min(tiling.m, std::max(cacheBlockM / registerRows, int64_t(1)) *
                                        registerRows);
+    // A zero fill of C right before the matmul (FormDispatches fuses it into
+    // the matmul's workgroups) becomes the first K block's stores.
+    auto fill = dyn_cast_or_null<linalg::FillOp>(mm->getPrevNode());
+    if (fill && fill.hasPureBufferSemantics() &&
+        fill.getDpsInits()[0] == c &&
+        matchPattern(fill.value(), m_PosZeroFloat())) {
+      tiling.zeroInit = true;
+      fill.erase();
+    }
     OpBuilder b(mm);
     MatmulEmitter emitter(b, mm.getLoc(), tiling);
     // Packing pays off once each panel of B is reused by enough rows of A.
@@ -288,13 +364,15 @@ struct MatmulMicrokernelPass
     OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
     auto alignment = entry.getI64IntegerAttr(64);
     Type f32 = b.getF32Type();
-    Value packedB = memref::AllocaOp::create(
-        entry, mm.getLoc(),
-        MemRefType::get({tiling.nc / tiling.width, tiling.kc, tiling.width}, f32),
-        alignment);
-    Value packedA = memref::AllocaOp::create(
-        entry, mm.getLoc(), MemRefType::get({tiling.mc, tiling.kc}, f32),
-        alignment);
+    auto scratch = [&](MemRefType type) {
+      auto alloca = memref::AllocaOp::create(entry, mm.getLoc(), type, alignment);
+      alloca->setAttr(lathe::cpu::kWorkspaceAttrName, entry.getUnitAttr());
+      return alloca;
+    };
+    Value packedB = scratch(MemRefType::get(
+        {tiling.nc / tiling.width, tiling.kc, tiling.width}, f32));
+    Value packedA = scratch(MemRefType::get(
+        {llvm::divideCeil(tiling.mc, tiling.rows), tiling.kc, tiling.rows}, f32));
     emitter.emitPacked(a, bMatrix, c, packedA, packedB);
     mm.erase();
   }

@@ -1,17 +1,22 @@
 // RUN: lathe-opt --lathe-cpu-matmul-microkernel --split-input-file %s | FileCheck %s
 
-// Enough rows to pack: both operands are copied into stack buffers at the
-// kernel's entry, the register tile is 6 rows of vector<16xf32> accumulators
-// updated by broadcast-FMA, and C is added after the k loop.
+// Enough rows to pack: both operands are copied into workspace buffers
+// declared at the kernel's entry, B eight rows at a time into 16-column
+// panels, A with the rows of each 6-row register tile interleaved. The
+// register tile is 6 rows of vector<16xf32> accumulators updated by
+// broadcast-FMA, and C is added after the k loop.
 // CHECK-LABEL: func.func private @packed
-// CHECK-DAG: memref.alloca() {alignment = 64 : i64} : memref<4x128x16xf32>
-// CHECK-DAG: memref.alloca() {alignment = 64 : i64} : memref<48x128xf32>
+// CHECK-DAG: %[[PB:.+]] = memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<4x128x16xf32>
+// CHECK-DAG: %[[PA:.+]] = memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<8x128x6xf32>
 // CHECK: scf.for
-// CHECK: vector.load %{{.*}} : memref<128x64xf32, strided<[256, 1], offset: ?>>, vector<16xf32>
-// CHECK: vector.store %{{.*}} : memref<4x128x16xf32>, vector<16xf32>
+// CHECK-COUNT-8: vector.store %{{.*}}, %[[PB]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<4x128x16xf32>, vector<16xf32>
+// CHECK-NOT: vector.store
+// CHECK: memref.load %{{.*}} : memref<48x128xf32>
+// CHECK-NEXT: memref.store %{{.*}}, %[[PA]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<8x128x6xf32>
 // CHECK: memref.prefetch %{{.*}}, read, locality<2>, data
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: vector.load %{{.*}} : memref<4x128x16xf32>, vector<16xf32>
+// CHECK: vector.load %[[PB]]{{.*}} : memref<4x128x16xf32>, vector<16xf32>
+// CHECK: memref.load %[[PA]]{{.*}} : memref<8x128x6xf32>
 // CHECK-COUNT-6: vector.fma
 // CHECK: scf.yield
 // CHECK-COUNT-6: arith.addf {{.*}} : vector<16xf32>
@@ -62,12 +67,42 @@ func.func @host(%a: memref<8x8xf32>, %b: memref<8x16xf32>, %c: memref<8x16xf32>)
 
 // With AVX-512 register tiles (6 x 64).
 // CHECK-LABEL: func.func private @wide
-// CHECK: memref.alloca() {alignment = 64 : i64} : memref<4x256x16xf32>
+// CHECK: memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<4x256x16xf32>
 // RUN: lathe-opt --lathe-cpu-matmul-microkernel="register-width=64 cache-block-n=64" --split-input-file %s | FileCheck %s --check-prefix=WIDE
 // WIDE-LABEL: func.func private @wide
-// WIDE: memref.alloca() {alignment = 64 : i64} : memref<1x256x64xf32>
+// WIDE: memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<1x256x64xf32>
 // WIDE: scf.for {{.*}} -> (vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>)
 func.func private @wide(%a: memref<96x256xf32>, %b: memref<256x64xf32>, %c: memref<96x64xf32>) attributes {dispatch.kernel} {
   linalg.matmul ins(%a, %b : memref<96x256xf32>, memref<256x64xf32>) outs(%c : memref<96x64xf32>)
+  return
+}
+
+// -----
+
+// A zero fill of C right before the matmul is dropped: the first K block
+// stores its sums, later blocks add theirs to C. A fill with another value
+// stays.
+// CHECK-LABEL: func.func private @zero_init
+// CHECK-NOT: linalg.fill
+// CHECK: %[[K0:.+]] = arith.cmpi eq, %{{.+}}, %{{.+}} : index
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: scf.if %[[K0]] {
+// CHECK-NOT: vector.load
+// CHECK-COUNT-6: vector.store
+// CHECK: } else {
+// CHECK-COUNT-6: arith.addf
+// CHECK-LABEL: func.func private @one_init
+// CHECK: linalg.fill
+// CHECK-NOT: scf.if
+func.func private @zero_init(%a: memref<48x1024xf32>, %b: memref<1024x64xf32>, %c: memref<48x64xf32>) attributes {dispatch.kernel} {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<48x64xf32>)
+  linalg.matmul ins(%a, %b : memref<48x1024xf32>, memref<1024x64xf32>) outs(%c : memref<48x64xf32>)
+  return
+}
+func.func private @one_init(%a: memref<48x1024xf32>, %b: memref<1024x64xf32>, %c: memref<48x64xf32>) attributes {dispatch.kernel} {
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%one : f32) outs(%c : memref<48x64xf32>)
+  linalg.matmul ins(%a, %b : memref<48x1024xf32>, memref<1024x64xf32>) outs(%c : memref<48x64xf32>)
   return
 }
