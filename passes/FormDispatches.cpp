@@ -31,30 +31,27 @@ struct FormDispatchesPass
   using FormDispatchesBase::FormDispatchesBase;
 
   void runOnOperation() override {
-    SmallVector<linalg::LinalgOp> roots;
+    SmallVector<linalg::LinalgOp> roots, inits;
     getOperation().walk([&](func::FuncOp func) {
       if (!func->hasAttr("lathe.entry"))
         return;
       for (Operation &op : func.getBody().getOps())
         if (auto linalgOp = dyn_cast<linalg::LinalgOp>(&op))
-          if (linalgOp.hasPureTensorSemantics() && !isFusedInit(linalgOp))
-            roots.push_back(linalgOp);
+          if (linalgOp.hasPureTensorSemantics())
+            (isFusedInit(linalgOp) ? inits : roots).push_back(linalgOp);
     });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : roots)
       if (failed(formDispatch(rewriter, op)))
         return signalPassFailure();
-    // Fills that fusion left behind (their consumer stayed on the host).
-    SmallVector<linalg::FillOp> leftover;
-    getOperation().walk([&](func::FuncOp func) {
-      if (func->hasAttr("lathe.entry"))
-        for (auto fill : func.getBody().getOps<linalg::FillOp>())
-          if (fill.hasPureTensorSemantics())
-            leftover.push_back(fill);
-    });
-    for (linalg::FillOp fill : leftover)
-      if (!fill->use_empty() && failed(formDispatch(rewriter, fill)))
+    // A fill that fusion took is dead now; one whose consumer stayed on the
+    // host (or folded away) gets a dispatch of its own.
+    for (linalg::LinalgOp fill : inits) {
+      if (fill->use_empty())
+        rewriter.eraseOp(fill);
+      else if (failed(formDispatch(rewriter, fill)))
         return signalPassFailure();
+    }
   }
 
   /// Whether `op` is a fill whose only use is the init of another linalg op
@@ -113,10 +110,10 @@ struct FormDispatchesPass
   /// reads, and the CPU microkernel packs, the rows of the left operand and
   /// the columns of the right operand that its tile needs, so a grid of
   /// gm x gn tiles reads the left operand gn times and the right one gm
-  /// times: the grid minimizes that. Halving the workgroups of other ops
-  /// still leaves every thread of a small pool more than one tile, and made
-  /// 1024^3 and 4096^3 matmuls 5-10% faster (packing is memory-bound, 10-15%
-  /// of their time with 8 tiles). Column tiles are multiples
+  /// times: the grid minimizes that. Half the target of other ops still
+  /// gives every thread of a small pool more than one tile, and made 1024^3
+  /// and 4096^3 matmuls 5-10% faster (packing is memory-bound, 10-15% of
+  /// their time with 8 tiles). Column tiles are multiples
   /// of the widest register tile (64), row tiles at least kMinRows, both
   /// dividing the extent exactly so that kernels keep static shapes.
   std::optional<std::pair<int64_t, int64_t>>
@@ -178,9 +175,6 @@ struct FormDispatchesPass
     for (OpResult result : op->getResults())
       rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
     rewriter.eraseOp(op);
-    for (Operation *producer : tiled->fusedProducers)
-      if (producer->use_empty())
-        rewriter.eraseOp(producer);
     return success();
   }
 };

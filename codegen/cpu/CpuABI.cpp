@@ -8,6 +8,7 @@
 #include "codegen/cpu/CpuCodegen.h"
 
 #include "dialects/dispatch/DispatchOps.h"
+#include "lathe/model_abi.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -27,8 +28,7 @@ namespace {
 constexpr llvm::StringLiteral kMetadataAttr = "lathe.metadata";
 constexpr llvm::StringLiteral kKernelsAttr = "lathe.kernels";
 constexpr llvm::StringLiteral kEntriesAttr = "lathe.entries";
-/// The largest kernel workspace the runtime accepts (lathe/model_abi.h).
-constexpr int64_t kMaxWorkspaceBytes = int64_t(1) << 28;
+constexpr int64_t kMaxWorkspaceBytes = LATHE_MAX_WORKSPACE_BYTES;
 
 /// Metadata names may not contain whitespace.
 std::string metadataName(StringRef name) {

@@ -372,7 +372,7 @@ struct MatmulMicrokernelPass
     Value packedB = scratch(MemRefType::get(
         {tiling.nc / tiling.width, tiling.kc, tiling.width}, f32));
     Value packedA = scratch(MemRefType::get(
-        {llvm::divideCeil(tiling.mc, tiling.rows), tiling.kc, tiling.rows}, f32));
+        {llvm::divideCeilSigned(tiling.mc, tiling.rows), tiling.kc, tiling.rows}, f32));
     emitter.emitPacked(a, bMatrix, c, packedA, packedB);
     mm.erase();
   }

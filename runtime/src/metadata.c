@@ -25,7 +25,6 @@ enum {
   max_entries = 1024,
   max_arguments = 1024, /* inputs, or outputs, of one entry */
   max_buffers = 1 << 16, /* params and states, and buffers bound per entry */
-  max_workspace_bytes = 1 << 28,
 };
 
 typedef enum parser_state {
@@ -251,7 +250,7 @@ static lathe_status parse_kernel(parser *p, char **fields, size_t count) {
     status = parse_count(p, fields[3], max_bindings, "binding count",
                          &binding_count);
   if (!status)
-    status = parse_count(p, fields[4], max_workspace_bytes, "workspace bytes",
+    status = parse_count(p, fields[4], LATHE_MAX_WORKSPACE_BYTES, "workspace bytes",
                          &workspace_bytes);
   if (status)
     return status;
@@ -264,8 +263,6 @@ static lathe_status parse_kernel(parser *p, char **fields, size_t count) {
   kernel->binding_count = (size_t)binding_count;
   kernel->workspace_bytes = (size_t)workspace_bytes;
   kernel->line = p->line;
-  if (kernel->workspace_bytes > metadata->workspace_bytes)
-    metadata->workspace_bytes = kernel->workspace_bytes;
   return NULL;
 }
 

@@ -53,7 +53,6 @@ typedef struct lathe_metadata {
   char *text; /* private copy, split into NUL-terminated fields */
   lathe_metadata_kernel *kernels;
   size_t kernel_count;
-  size_t workspace_bytes; /* the largest of the kernels' */
   lathe_metadata_entry *entries;
   size_t entry_count;
   /* The `weights` record: file name (relative to the library's directory)

@@ -308,6 +308,20 @@ const char *lathe_module_weights_path(const lathe_module *module) {
   return module && module->weights ? module->weights_path : NULL;
 }
 
+/* Gives every thread of the runtime's pool the largest workspace that a
+ * kernel of the module asks for. */
+static lathe_status reserve_workspaces(lathe_module *module) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < module->metadata.kernel_count; ++i)
+    if (module->metadata.kernels[i].workspace_bytes > bytes)
+      bytes = module->metadata.kernels[i].workspace_bytes;
+  if (!lathe_thread_pool_reserve_workspace(module->runtime->pool, bytes))
+    return lathe_status_create(
+        "%s: out of memory reserving kernel workspaces of %zu bytes per thread",
+        module->path, bytes);
+  return NULL;
+}
+
 lathe_status lathe_module_load(lathe_runtime *runtime, const char *path,
                                lathe_module **module) {
   if (!module)
@@ -346,11 +360,8 @@ lathe_status lathe_module_load(lathe_runtime *runtime, const char *path,
     status = read_metadata(result);
   if (!status)
     status = resolve_symbols(result);
-  if (!status && !lathe_thread_pool_reserve_workspace(
-                     runtime->pool, result->metadata.workspace_bytes))
-    status = lathe_status_create(
-        "%s: out of memory reserving kernel workspaces of %zu bytes per thread",
-        path, result->metadata.workspace_bytes);
+  if (!status)
+    status = reserve_workspaces(result);
   if (!status) {
     result->buffers = calloc(result->metadata.buffer_count + 1, sizeof(void *));
     if (!result->buffers)

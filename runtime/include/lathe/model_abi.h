@@ -59,6 +59,8 @@
 #include <stdint.h>
 
 #define LATHE_MODEL_ABI_VERSION 3
+/* The largest kernel workspace, in bytes (256 MiB). */
+#define LATHE_MAX_WORKSPACE_BYTES (1 << 28)
 #define LATHE_METADATA_SYMBOL "lathe_artifact_metadata"
 
 #ifdef __cplusplus
