@@ -17,9 +17,11 @@ project venv on first use (several minutes on 2 cores).
 """
 
 import argparse
+import faulthandler
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -35,8 +37,14 @@ sys.path = [p for p in sys.path
 # llama-cpp-python builds llama.cpp from its sdist. 0.3.36 (llama.cpp
 # ggml 0.25.3) is the newest release and builds here with gcc 12/cmake 3.25.
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
-# llama.cpp for this CPU (AVX2/FMA/F16C), as a local llama.cpp build would be.
-LLAMA_CPP_CMAKE_ARGS = "-DGGML_NATIVE=ON"
+# llama.cpp for this CPU (AVX2/AVX-512/VNNI as present), as a local llama.cpp
+# build would be, but without AMX: where the CPU reports AMX and the virtual
+# machine does not enable its tile state, llama.cpp's AMX matmul dies on its
+# first `ldtilecfg` (general protection fault). An explicit -mno-* wins over
+# -march=native in gcc and clang whatever the order.
+LLAMA_CPP_CMAKE_ARGS = ("-DGGML_NATIVE=ON "
+                        "'-DCMAKE_C_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' "
+                        "'-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'")
 
 # The issue's benchmark model, and a much smaller one for a quick check.
 FULL_MODEL = dict(dim=1024, layers=24, heads=16, kv_heads=4, ff=2816,
@@ -73,14 +81,14 @@ def ensure_llama_cpp():
     try:
         import llama_cpp
     except ImportError:
-        cmd = [sys.executable, "-m", "pip", "install", "--no-binary",
-               "llama-cpp-python",
+        # --no-cache-dir: a wheel cached from other CMAKE_ARGS would be reused.
+        cmd = [sys.executable, "-m", "pip", "install", "--no-cache-dir",
+               "--no-binary", "llama-cpp-python",
                f"llama-cpp-python=={LLAMA_CPP_PYTHON_VERSION}"]
         log(f"llama-cpp-python is not installed in {VENV}: building "
             f"llama-cpp-python {LLAMA_CPP_PYTHON_VERSION} (llama.cpp) from "
-            f"source with CMAKE_ARGS='{LLAMA_CPP_CMAKE_ARGS}'; this takes "
-            f"several minutes on 2 cores.\n  $ CMAKE_ARGS='"
-            f"{LLAMA_CPP_CMAKE_ARGS}' {' '.join(cmd)}")
+            f"source; this takes several minutes on 2 cores.\n  $ CMAKE_ARGS="
+            f"{shlex.quote(LLAMA_CPP_CMAKE_ARGS)} {' '.join(cmd)}")
         start = time.time()
         env = dict(os.environ, CMAKE_ARGS=LLAMA_CPP_CMAKE_ARGS)
         if subprocess.call(cmd, env=env) != 0:
@@ -284,6 +292,8 @@ def fmt_tps(stats):
 
 def main():
     reexec_in_venv()
+    # llama.cpp runs in this process: if it crashes, say where.
+    faulthandler.enable()
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
