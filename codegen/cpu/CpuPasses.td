@@ -85,18 +85,26 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
     indices set to zero. Generics of any other form keep their scalar body.
     The formats listed in `integer-dot` (among q8_0, q4_0, q4_1; x86 with
     AVX2) are instead multiplied with activations quantized to 8 bits per
-    block, as llama.cpp does: integer dot products (vpmaddubsw, vpmaddwd)
-    scaled by the two block scales. Every weight group loop prefetches the
-    bytes `prefetch-distance` ahead of the group it decodes (0: none): the
-    rows are read once, in order, and the prefetch hides the memory latency
-    that the hardware prefetchers leave at page boundaries.
+    block, as llama.cpp does: integer dot products (vpmaddubsw, vpmaddwd;
+    with `vnni`, one vpdpbusd) scaled by the two block scales, `row-tile`
+    activation rows sharing each decoded block (a prefill decodes every
+    weight once per that many tokens). Every weight group loop prefetches
+    the bytes `prefetch-distance` ahead of the group it decodes (0: none):
+    the rows are read once, in order, and the prefetch hides the memory
+    latency that the hardware prefetchers leave at page boundaries.
   }];
   let options = [
     ListOption<"integerDot", "integer-dot", "std::string",
                "Weight formats (q8_0, q4_0, q4_1) multiplied by AVX2 integer "
                "dot products with 8-bit activations">,
     Option<"prefetchDistance", "prefetch-distance", "int64_t", "0",
-           "Bytes of a weight row prefetched ahead of the decoded group">
+           "Bytes of a weight row prefetched ahead of the decoded group">,
+    Option<"rowTile", "row-tile", "int64_t", "4",
+           "Activation rows that share each decoded weight block "
+           "(integer-dot formats)">,
+    Option<"vnni", "vnni", "bool", "false",
+           "Integer dot products with vpdpbusd (AVX-VNNI or AVX512-VNNI with "
+           "AVX512VL)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect",

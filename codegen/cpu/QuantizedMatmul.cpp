@@ -387,10 +387,12 @@ Value callIntrinsic(OpBuilder &b, Location loc, StringRef name, Type result,
 /// each 32-weight block are quantized to i8 with a scale dx (ggml's q8_0:
 /// dx = max|x| / 127, q = round(x / dx)), then each block contributes
 /// dw * dx * sum(qw * qx), the sum from vpmaddubsw (|qw| as u8 times qx with
-/// qw's sign) and vpmaddwd; q4_1's offset adds m * dx * sum(qx).
+/// qw's sign) and vpmaddwd, or with `vnni` one vpdpbusd; q4_1's offset adds
+/// m * dx * sum(qx). `rowTile` activation rows share each decoded block.
 void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                       Value y, Value weights, Value rowStart, int64_t rows,
-                      int64_t columns, int64_t depth, int64_t prefetchDistance) {
+                      int64_t columns, int64_t depth, int64_t prefetchDistance,
+                      int64_t rowTile, bool vnni) {
   graph::GgmlBlockLayout block = graph::getBlockLayout(ggml);
   int64_t blocks = depth / kLanes;
   bool offset = ggml == graph::GgmlType::Q4_1;
@@ -459,66 +461,88 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(f32x8, b.getF32FloatAttr(0.0f)));
   Value zero = f32Constant(b, loc, 0.0f);
-  emitOutputLoops(b, loc, y, rowStart, rows, columns, /*tile=*/1,
-                  [&](OpBuilder &b, Value row, Value r,
-                      int64_t) -> SmallVector<Value> {
-      auto loop = scf::ForOp::create(
-          b, loc, index(0), index(blocks), index(1), ValueRange{zeros, zero},
-          [&](OpBuilder &lb, Location l, Value blk, ValueRange carried) {
-            ChunkDecoder decoder(lb, l, weights, row);
-            Value start = arith::MulIOp::create(
-                lb, l, blk, arith::ConstantIndexOp::create(lb, l, block.bytes));
-            decoder.prefetch(start, prefetchDistance);
-            Value at = arith::MulIOp::create(
-                lb, l, blk, arith::ConstantIndexOp::create(lb, l, kLanes));
-            Value xq = vector::LoadOp::create(lb, l, i8x32, qx, ValueRange{r, at});
-            Value dw = decoder.half(start, 0);
-            Value products;
-            if (ggml == graph::GgmlType::Q8_0 || ggml == graph::GgmlType::Q4_0) {
-              Value wq;
+  Value zeroInts = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(i32x8, b.getI32IntegerAttr(0)));
+  // Activation rows go `rowTile` at a time (prefill): each weight block is
+  // decoded once for all of them.
+  emitOutputLoops(
+      b, loc, y, rowStart, rows, columns, rowTile,
+      [&](OpBuilder &b, Value row, Value r, int64_t count) {
+        SmallVector<Value> init(count, zeros);
+        init.append(count, zero);
+        auto loop = scf::ForOp::create(
+            b, loc, index(0), index(blocks), index(1), init,
+            [&](OpBuilder &lb, Location l, Value blk, ValueRange carried) {
+              ChunkDecoder decoder(lb, l, weights, row);
+              Value start = arith::MulIOp::create(
+                  lb, l, blk, arith::ConstantIndexOp::create(lb, l, block.bytes));
+              decoder.prefetch(start, prefetchDistance);
+              Value at = arith::MulIOp::create(
+                  lb, l, blk, arith::ConstantIndexOp::create(lb, l, kLanes));
+              Value dw = decoder.half(start, 0);
+              // q8_0/q4_0: |qw| as u8 and the sign of qw moved onto qx;
+              // q4_1: qw is already unsigned.
+              Value wq, magnitude;
               if (ggml == graph::GgmlType::Q8_0) {
                 wq = decoder.bytes(start, 2, kLanes);
-              } else {
+              } else if (ggml == graph::GgmlType::Q4_0) {
                 wq = decoder.unpackNibbles(decoder.bytes(start, 2, kLanes / 2));
                 wq = arith::SubIOp::create(lb, l, wq, decoder.splatI8(8, kLanes));
+              } else {
+                wq = decoder.unpackNibbles(decoder.bytes(start, 4, kLanes / 2));
               }
-              Value magnitude = math::AbsIOp::create(lb, l, wq);
-              Value signedX =
-                  callIntrinsic(lb, l, "llvm.x86.avx2.psign.b", i8x32, {xq, wq});
-              products = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.ub.sw", i16x16,
-                                       {magnitude, signedX});
-            } else {
-              Value wq = decoder.unpackNibbles(decoder.bytes(start, 4, kLanes / 2));
-              products = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.ub.sw", i16x16,
-                                       {wq, xq});
-            }
-            Value sums = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.wd", i32x8,
+              if (!offset)
+                magnitude = math::AbsIOp::create(lb, l, wq);
+              Value m = offset ? decoder.half(start, 2) : Value();
+              SmallVector<Value> next(carried.begin(), carried.end());
+              for (int64_t i = 0; i < count; ++i) {
+                Value xRow = decoder.add(r, i);
+                Value xq =
+                    vector::LoadOp::create(lb, l, i8x32, qx, ValueRange{xRow, at});
+                Value unsignedW = offset ? wq : magnitude;
+                Value signedX = offset ? xq
+                                       : callIntrinsic(lb, l, "llvm.x86.avx2.psign.b",
+                                                       i8x32, {xq, wq});
+                Value sums;
+                if (vnni) {
+                  sums = callIntrinsic(lb, l, "llvm.x86.avx512.vpdpbusd.256",
+                                       i32x8, {zeroInts, unsignedW, signedX});
+                } else {
+                  Value products = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.ub.sw",
+                                                 i16x16, {unsignedW, signedX});
+                  sums = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.wd", i32x8,
                                        {products, ones});
-            Value asFloat = arith::SIToFPOp::create(lb, l, f32x8, sums);
-            Value xScale = memref::LoadOp::create(lb, l, dx, ValueRange{r, blk});
-            Value scale = arith::MulFOp::create(lb, l, dw, xScale);
-            Value acc = vector::FMAOp::create(
-                lb, l, asFloat, vector::BroadcastOp::create(lb, l, f32x8, scale),
-                carried[0]);
-            Value extra = carried[1];
-            if (offset) {
-              Value m = decoder.half(start, 2);
-              Value s = memref::LoadOp::create(lb, l, sx, ValueRange{r, blk});
-              extra = arith::AddFOp::create(lb, l, extra,
-                                            arith::MulFOp::create(lb, l, m, s));
-            }
-            scf::YieldOp::create(lb, l, ValueRange{acc, extra});
-          });
-      Value sum = vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, loop.getResult(0), Value(),
-          arith::FastMathFlags::reassoc);
-      return {arith::AddFOp::create(b, loc, sum, loop.getResult(1))};
+                }
+                Value asFloat = arith::SIToFPOp::create(lb, l, f32x8, sums);
+                Value xScale =
+                    memref::LoadOp::create(lb, l, dx, ValueRange{xRow, blk});
+                Value scale = arith::MulFOp::create(lb, l, dw, xScale);
+                next[i] = vector::FMAOp::create(
+                    lb, l, asFloat,
+                    vector::BroadcastOp::create(lb, l, f32x8, scale), next[i]);
+                if (offset) {
+                  Value s = memref::LoadOp::create(lb, l, sx, ValueRange{xRow, blk});
+                  next[count + i] = arith::AddFOp::create(
+                      lb, l, next[count + i], arith::MulFOp::create(lb, l, m, s));
+                }
+              }
+              scf::YieldOp::create(lb, l, next);
+            });
+        SmallVector<Value> sums;
+        for (int64_t i = 0; i < count; ++i) {
+          Value sum = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, loop.getResult(i), Value(),
+              arith::FastMathFlags::reassoc);
+          sums.push_back(
+              arith::AddFOp::create(b, loc, sum, loop.getResult(count + i)));
+        }
+        return sums;
       });
 }
 
 LogicalResult rewrite(linalg::GenericOp op,
                       ArrayRef<graph::GgmlType> integerFormats,
-                      int64_t prefetchDistance) {
+                      int64_t prefetchDistance, int64_t rowTile, bool vnni) {
   auto format = op->getAttrOfType<graph::GgmlTypeAttr>(graph::kQuantizedMatmulAttr);
   if (!format || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
       op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
@@ -570,7 +594,7 @@ LogicalResult rewrite(linalg::GenericOp op,
     return failure();
   if (llvm::is_contained(integerFormats, ggml))
     emitIntegerLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
-                     depth, prefetchDistance);
+                     depth, prefetchDistance, rowTile, vnni);
   else
     emitFloatLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
                    depth, prefetchDistance);
@@ -594,6 +618,11 @@ struct QuantizedMatmulPass
       }
       integerFormats.push_back(*format);
     }
+    if (rowTile < 1) {
+      getOperation().emitError("lathe-cpu-quantized-matmul: row-tile must be "
+                               "positive");
+      return signalPassFailure();
+    }
     if (prefetchDistance < 0) {
       getOperation().emitError("lathe-cpu-quantized-matmul: prefetch-distance "
                                "must not be negative");
@@ -606,7 +635,7 @@ struct QuantizedMatmulPass
     });
     // A generic that does not have the expected form keeps its scalar body.
     for (linalg::GenericOp op : ops)
-      (void)rewrite(op, integerFormats, prefetchDistance);
+      (void)rewrite(op, integerFormats, prefetchDistance, rowTile, vnni);
   }
 };
 

@@ -1,8 +1,11 @@
 // RUN: lathe-opt --lathe-cpu-quantized-matmul %s -split-input-file | FileCheck %s
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0,q4_0,q4_1" %s -split-input-file | FileCheck %s --check-prefix=INT
+// RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0 row-tile=2 vnni=true" %s -split-input-file | FileCheck %s --check-prefix=VNNI
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="prefetch-distance=512" %s -split-input-file | FileCheck %s --check-prefix=PREFETCH
 // RUN: not lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q6_K" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-FORMAT
 // BAD-FORMAT: error: lathe-cpu-quantized-matmul: integer-dot supports q8_0, q4_0 and q4_1, not 'q6_K'
+// RUN: not lathe-opt --lathe-cpu-quantized-matmul="row-tile=0" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-TILE
+// BAD-TILE: error: lathe-cpu-quantized-matmul: row-tile must be positive
 
 // A kernel's quantized matmul (Q8_0, two 32-weight blocks per row, weight
 // rows starting at %wg): loops over the weight rows and the activation rows
@@ -53,6 +56,21 @@
 // INT: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
 // INT: memref.load %[[DX]]
 // INT: vector.fma %{{.+}} : vector<8xf32>
+
+// With row-tile=2 both activation rows share each decoded block (one load of
+// the weights, two of the activations), and with vnni each row's block is
+// one vpdpbusd.
+// VNNI-LABEL: func.func @q8_0
+// VNNI: %[[QX:.+]] = memref.alloca() : memref<2x64xi8>
+// VNNI: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<8xf32>, vector<8xf32>, f32, f32)
+// VNNI:   vector.load %{{.+}} : memref<8x68xi8>, vector<32xi8>
+// VNNI-NOT: memref<8x68xi8>, vector<32xi8>
+// VNNI:   vector.load %[[QX]]
+// VNNI:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// VNNI:   vector.load %[[QX]]
+// VNNI:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// VNNI-NOT: pmadd
+// VNNI: scf.yield
 func.func @q8_0(%x: memref<2x64xf32>, %w: memref<8x68xi8>, %y: memref<2x4xf32>, %wg: index) attributes {dispatch.kernel} {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : memref<2x64xf32>) outs(%y : memref<2x4xf32>) attrs = {lathe.quantized_matmul = 8 : i32} {
   ^bb0(%in: f32, %out: f32):
