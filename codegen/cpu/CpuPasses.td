@@ -100,8 +100,8 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
     Option<"prefetchDistance", "prefetch-distance", "int64_t", "0",
            "Bytes of a weight row prefetched ahead of the decoded group">,
     Option<"rowTile", "row-tile", "int64_t", "4",
-           "Activation rows that share each decoded weight block "
-           "(integer-dot formats)">,
+           "Activation rows that share each decoded weight block with "
+           "integer-dot (half as many with f32 activations)">,
     Option<"vnni", "vnni", "bool", "false",
            "Integer dot products with vpdpbusd (AVX-VNNI or AVX512-VNNI with "
            "AVX512VL)">

@@ -322,10 +322,12 @@ void emitOutputLoops(
   emitRows(tiled, rows, 1);
 }
 
-/// Weights decoded to f32 vectors and multiplied with the f32 activations.
+/// Weights decoded to f32 vectors and multiplied with the f32 activations,
+/// `rowTile` activation rows sharing each decoded chunk.
 void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                     Value y, Value weights, Value rowStart, int64_t rows,
-                    int64_t columns, int64_t depth, int64_t prefetchDistance) {
+                    int64_t columns, int64_t depth, int64_t prefetchDistance,
+                    int64_t rowTile) {
   GroupShape group = groupShape(ggml);
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -333,10 +335,8 @@ void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
   auto f32x32 = VectorType::get({kLanes}, b.getF32Type());
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(f32x32, b.getF32FloatAttr(0.0f)));
-  // Two activation rows share each decoded chunk of weights (8 of AVX2's
-  // 16 vector registers hold their accumulators).
   emitOutputLoops(
-      b, loc, y, rowStart, rows, columns, /*tile=*/2,
+      b, loc, y, rowStart, rows, columns, rowTile,
       [&](OpBuilder &b, Value row, Value r, int64_t count) {
         SmallVector<Value> init(count, zeros);
         auto groups = scf::ForOp::create(
@@ -596,8 +596,9 @@ LogicalResult rewrite(linalg::GenericOp op,
     emitIntegerLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
                      depth, prefetchDistance, rowTile, vnni);
   else
+    // The f32 path's accumulators are four times as wide (vector<32xf32>).
     emitFloatLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
-                   depth, prefetchDistance);
+                   depth, prefetchDistance, std::max<int64_t>(rowTile / 2, 1));
   op.erase();
   return success();
 }
