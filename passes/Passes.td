@@ -76,4 +76,17 @@ def OutlineDispatches : Pass<"lathe-outline-dispatches", "mlir::ModuleOp"> {
                            "mlir::memref::MemRefDialect"];
 }
 
+def DeduplicateKernels : Pass<"lathe-deduplicate-kernels", "mlir::ModuleOp"> {
+  let summary = "Launch one kernel for every group of identical kernels";
+  let description = [{
+    A kernel (a function marked `dispatch.kernel`) whose body, signature and
+    attributes equal those of an earlier kernel, up to value names and
+    locations, is erased, and its `dispatch.launch`es call the earlier one.
+    The repeated layers of a model outline into repeated kernels that differ
+    only in the buffers their launches bind: after this pass each distinct
+    kernel is generated once, so compile time no longer grows with the
+    number of layers for them.
+  }];
+}
+
 #endif // LATHE_PASSES_TD

@@ -67,6 +67,7 @@ void buildDispatchPipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(lathe::createOutlineDispatches());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(lathe::createDeduplicateKernels());
 }
 
 /// Whether the target CPU (the host's, or options.cpu) has an x86 feature
