@@ -696,10 +696,16 @@ OwningOpRef<ModuleOp> LlmBuilder::build(WeightsLayout &layout) {
                          b.getNamedAttr("prefill_chunk", b.getI64IntegerAttr(chunk)),
                          b.getNamedAttr("vocab", b.getI64IntegerAttr(config.vocab)),
                      }));
+  // Attention reads every attended cache row, so running early in a long
+  // context would mostly read empty rows: prefill_<N> and decode_<N> entries
+  // attend only the first N rows (N = context / 8, / 4, / 2), for tokens
+  // that end at most at N (prefill_<N> when N is a multiple of the chunk,
+  // so that a padded chunk ends there too).
   buildEntry(*module, "prefill", chunk, cacheLength, layout);
-  // Attention reads every attended cache row, so decoding early in a long
-  // context would mostly read empty rows: decode_<N> entries attend only the
-  // first N rows (N = context / 8, / 4, / 2), for positions below N.
+  for (int64_t part : {8, 4, 2})
+    if (cacheLength % part == 0 && (cacheLength / part) % chunk == 0)
+      buildEntry(*module, "prefill_" + std::to_string(cacheLength / part),
+                 chunk, cacheLength / part, layout);
   for (int64_t part : {8, 4, 2})
     if (cacheLength % part == 0 && cacheLength / part >= 16)
       buildEntry(*module, "decode_" + std::to_string(cacheLength / part), 1,

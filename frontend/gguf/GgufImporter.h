@@ -6,7 +6,8 @@
 //
 //   prefill(tokens: i32[C], position: i64) -> logits: f32[C, vocab]
 //   decode(token: i32[1], position: i64)   -> logits: f32[1, vocab]
-//   decode_<N>(...): decode for positions below N, attending N cache rows
+//   prefill_<N>(...), decode_<N>(...): the same for tokens that end at most
+//       at position N, attending only the first N cache rows
 //
 // `position` is the sequence position of the first token. Both entries bind
 // the model's weights (function arguments marked `lathe.param`, kept in their

@@ -81,27 +81,34 @@ bool LlmSession::create(lathe_module *Module, LlmSession &Session,
   }
   Session.Vocab = Logits.dims[1];
   Session.Context = Cache.dims[2];
+  // prefill_<N> / decode_<N>: the entries for chunks / single tokens that
+  // end at most at position N.
   for (size_t I = 0; I < lathe_module_entry_count(Module); ++I) {
     std::string Name = lathe_module_entry_name(Module, I);
-    if (Name.rfind("decode_", 0) != 0)
+    bool IsPrefill = Name.rfind("prefill_", 0) == 0;
+    if (!IsPrefill && Name.rfind("decode_", 0) != 0)
       continue;
+    const char *Digits = Name.c_str() + (IsPrefill ? 8 : 7);
     char *End = nullptr;
-    long long Rows = std::strtoll(Name.c_str() + 7, &End, 10);
+    long long Rows = std::strtoll(Digits, &End, 10);
     int64_t Tokens = 0;
-    if (*End || Rows <= 0 || Rows > Session.Context ||
-        !tokenCount(Module, I, Tokens) || Tokens != 1)
+    if (End == Digits || *End || Rows <= 0 || Rows > Session.Context ||
+        !tokenCount(Module, I, Tokens) ||
+        Tokens != (IsPrefill ? Session.Chunk : 1))
       continue;
-    Session.PartialDecodes.emplace_back(Rows, I);
+    (IsPrefill ? Session.PartialPrefills : Session.PartialDecodes)
+        .emplace_back(Rows, I);
   }
+  std::sort(Session.PartialPrefills.begin(), Session.PartialPrefills.end());
   std::sort(Session.PartialDecodes.begin(), Session.PartialDecodes.end());
   return true;
 }
 
-size_t LlmSession::decodeEntry() const {
-  for (const auto &[Rows, Entry] : PartialDecodes)
-    if (Position < Rows)
+size_t LlmSession::entryFor(int64_t Tokens) const {
+  for (const auto &[Rows, Entry] : Tokens == 1 ? PartialDecodes : PartialPrefills)
+    if (Position + Tokens <= Rows)
       return Entry;
-  return Decode;
+  return Tokens == 1 ? Decode : Prefill;
 }
 
 void LlmSession::reset() {
@@ -159,8 +166,7 @@ bool LlmSession::feed(const std::vector<int32_t> &Tokens, bool AllRows,
     int64_t Used = std::min(Step, Count - Start);
     std::fill(Ids, Ids + Step, 0);
     std::copy(Tokens.begin() + Start, Tokens.begin() + Start + Used, Ids);
-    if (!run(Step == 1 ? decodeEntry() : Prefill, In.get(), Position, Out.get(),
-             Error))
+    if (!run(entryFor(Step), In.get(), Position, Out.get(), Error))
       return false;
     Position += Used;
     if (AllRows)

@@ -40,13 +40,14 @@ private:
   bool run(size_t entry, lathe_tensor *tokens, int64_t position,
            lathe_tensor *logits, std::string &error);
 
-  /// The decode entry to use at the current position.
-  size_t decodeEntry() const;
+  /// The entry for `tokens` tokens (1 or the chunk) at the current position.
+  size_t entryFor(int64_t tokens) const;
 
   lathe_module *Module = nullptr;
   size_t Prefill = 0, Decode = 0;
-  /// decode_<N> entries (attending the first N cache rows), by N ascending.
-  std::vector<std::pair<int64_t, size_t>> PartialDecodes;
+  /// prefill_<N> and decode_<N> entries (attending the first N cache rows),
+  /// by N ascending.
+  std::vector<std::pair<int64_t, size_t>> PartialPrefills, PartialDecodes;
   int64_t Vocab = 0, Context = 0, Chunk = 0, Position = 0;
 };
 
