@@ -17,6 +17,10 @@
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <link.h>
+#include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #endif
 
 static const char *dl_message(void) {
@@ -322,8 +326,23 @@ static lathe_status reserve_workspaces(lathe_module *module) {
   return NULL;
 }
 
+/* A model's entry functions malloc their intermediate buffers on every call
+ * and free them before returning. With glibc's defaults, blocks above the
+ * dynamic mmap threshold are mapped and unmapped on every call and the freed
+ * top of the heap is given back, so each call faults its buffers in again
+ * (a tenth of an LLM prefill). Freed memory is kept for reuse instead: 32 MiB
+ * is glibc's largest mmap threshold. */
+static void keep_freed_memory(void) {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 lathe_status lathe_module_load(lathe_runtime *runtime, const char *path,
                                lathe_module **module) {
+  static pthread_once_t malloc_tuned = PTHREAD_ONCE_INIT;
+  pthread_once(&malloc_tuned, keep_freed_memory);
   if (!module)
     return lathe_status_create("lathe_module_load: NULL output handle");
   *module = NULL;

@@ -94,7 +94,10 @@ typedef struct lathe_module lathe_module;
 
 /* Validates the ELF file at `path`, loads it, parses and checks its metadata
  * and resolves every kernel and entry symbol. Loading runs the library's
- * initializers: load only libraries you would run. */
+ * initializers: load only libraries you would run. With glibc, the first
+ * load raises malloc's mmap and trim thresholds (mallopt, process-wide), so
+ * that the buffers an invocation allocates and frees are reused by the next
+ * one instead of being returned to the system. */
 LATHE_API lathe_status lathe_module_load(lathe_runtime *runtime,
                                          const char *path,
                                          lathe_module **module);
