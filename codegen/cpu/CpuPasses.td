@@ -88,7 +88,10 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
     block, as llama.cpp does: integer dot products (vpmaddubsw, vpmaddwd;
     with `vnni`, one vpdpbusd) scaled by the two block scales, `row-tile`
     activation rows sharing each decoded block (a prefill decodes every
-    weight once per that many tokens). Every weight group loop prefetches
+    weight once per that many tokens). With `wide`, Q4_0 and Q4_1 rows of an
+    even number of blocks take two blocks per 512-bit vpdpbusd (the nibbles
+    unsigned; Q4_0's -8 starts the accumulator as -8 times the activations'
+    lane sums) and two weight rows share each activation row's loads. Every weight group loop prefetches
     the bytes `prefetch-distance` ahead of the group it decodes (0: none):
     the rows are read once, in order, and the prefetch hides the memory
     latency that the hardware prefetchers leave at page boundaries.
@@ -104,7 +107,10 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
            "integer-dot (half as many with f32 activations)">,
     Option<"vnni", "vnni", "bool", "false",
            "Integer dot products with vpdpbusd (AVX-VNNI or AVX512-VNNI with "
-           "AVX512VL)">
+           "AVX512VL)">,
+    Option<"wide", "wide", "bool", "false",
+           "Q4_0/Q4_1 integer dot products with 512-bit vpdpbusd over pairs "
+           "of blocks (AVX512-VNNI)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect",

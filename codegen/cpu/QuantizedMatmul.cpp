@@ -20,6 +20,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <numeric>
+
 namespace lathe::cpu {
 #define GEN_PASS_DEF_QUANTIZEDMATMUL
 #include "codegen/cpu/CpuPasses.h.inc"
@@ -293,11 +295,14 @@ void emitOutputLoops(
     int64_t columns, int64_t tile,
     function_ref<SmallVector<Value>(OpBuilder &, Value row, Value r,
                                     int64_t count)>
-        dot) {
+        dot,
+    int64_t columnTile = 1) {
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  auto columnLoop = scf::ForOp::create(b, loc, index(0), index(columns), index(1));
+  assert(columns % columnTile == 0 && "columns must be whole column tiles");
+  auto columnLoop =
+      scf::ForOp::create(b, loc, index(0), index(columns), index(columnTile));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(columnLoop.getBody());
   Value column = columnLoop.getInductionVar();
@@ -311,11 +316,14 @@ void emitOutputLoops(
     b.setInsertionPointToStart(rowLoop.getBody());
     Value r = rowLoop.getInductionVar();
     SmallVector<Value> sums = dot(b, row, r, count);
-    for (auto [i, sum] : llvm::enumerate(sums)) {
+    for (auto [n, sum] : llvm::enumerate(sums)) {
+      int64_t i = n / columnTile, j = n % columnTile;
       Value at = i ? arith::AddIOp::create(b, loc, r, index(i)).getResult() : r;
-      Value old = memref::LoadOp::create(b, loc, y, ValueRange{at, column});
+      Value to = j ? arith::AddIOp::create(b, loc, column, index(j)).getResult()
+                   : column;
+      Value old = memref::LoadOp::create(b, loc, y, ValueRange{at, to});
       memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
-                              y, ValueRange{at, column});
+                              y, ValueRange{at, to});
     }
   };
   emitRows(0, tiled, tile);
@@ -383,19 +391,41 @@ Value callIntrinsic(OpBuilder &b, Location loc, StringRef name, Type result,
       .getResult(0);
 }
 
+/// The dot products of an integer-dot loop whose first `count` results are
+/// vector sums and next `count` scalar offset terms: lanes summed as a tree
+/// plus the offset.
+SmallVector<Value> sumLanesAndOffsets(OpBuilder &b, Location loc,
+                                      scf::ForOp loop, int64_t count) {
+  SmallVector<Value> sums;
+  for (int64_t i = 0; i < count; ++i) {
+    Value sum = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::ADD, loop.getResult(i), Value(),
+        arith::FastMathFlags::reassoc);
+    sums.push_back(arith::AddFOp::create(b, loc, sum, loop.getResult(count + i)));
+  }
+  return sums;
+}
+
 /// Integer dot products, as llama.cpp's AVX2 kernels: the activations of
 /// each 32-weight block are quantized to i8 with a scale dx (ggml's q8_0:
 /// dx = max|x| / 127, q = round(x / dx)), then each block contributes
 /// dw * dx * sum(qw * qx), the sum from vpmaddubsw (|qw| as u8 times qx with
 /// qw's sign) and vpmaddwd, or with `vnni` one vpdpbusd; q4_1's offset adds
 /// m * dx * sum(qx). `rowTile` activation rows share each decoded block.
+/// With `wide` (AVX512-VNNI), Q4_0/Q4_1 rows of an even number of blocks go
+/// two blocks per 512-bit vpdpbusd, two weight rows at a time.
 void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                       Value y, Value weights, Value rowStart, int64_t rows,
                       int64_t columns, int64_t depth, int64_t prefetchDistance,
-                      int64_t rowTile, bool vnni) {
+                      int64_t rowTile, bool vnni, bool wide) {
   graph::GgmlBlockLayout block = graph::getBlockLayout(ggml);
   int64_t blocks = depth / kLanes;
   bool offset = ggml == graph::GgmlType::Q4_1;
+  // 512-bit vpdpbusd over pairs of blocks: the nibbles stay unsigned (0..15)
+  // and q4_0's -8 moves into the accumulator's start, -8 * (sum of each
+  // lane's 4 activations), computed once per activation row.
+  wide = wide && blocks % 2 == 0 &&
+         (ggml == graph::GgmlType::Q4_0 || ggml == graph::GgmlType::Q4_1);
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
@@ -415,6 +445,15 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
   Value sx = offset ? memref::AllocaOp::create(
                           b, loc, MemRefType::get({rows, blocks}, f32))
                     : Value();
+  // wide: each block's scale in 8 lanes, and (q4_0) the accumulator start.
+  Value dxLanes, start8;
+  if (wide) {
+    dxLanes = memref::AllocaOp::create(
+        b, loc, MemRefType::get({rows, blocks * 8}, f32));
+    if (!offset)
+      start8 = memref::AllocaOp::create(
+          b, loc, MemRefType::get({rows, blocks * 8}, b.getI32Type()));
+  }
   scf::ForOp::create(
       b, loc, index(0), index(rows), index(1), ValueRange{},
       [&](OpBuilder &ob, Location l, Value m, ValueRange) {
@@ -444,6 +483,31 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
               Value q8 = arith::TruncIOp::create(nb, l, i8x32, q);
               vector::StoreOp::create(nb, l, q8, qx, ValueRange{m, at});
               memref::StoreOp::create(nb, l, d, dx, ValueRange{m, blk});
+              if (wide) {
+                Value lanes = arith::MulIOp::create(
+                    nb, l, blk, arith::ConstantIndexOp::create(nb, l, 8));
+                vector::StoreOp::create(
+                    nb, l, vector::BroadcastOp::create(nb, l, f32x8, d), dxLanes,
+                    ValueRange{m, lanes});
+                if (!offset) {
+                  // laneSums[j] = q[4j] + q[4j+1] + q[4j+2] + q[4j+3].
+                  Value laneSums;
+                  for (int64_t t = 0; t < 4; ++t) {
+                    SmallVector<int64_t> strided;
+                    for (int64_t j = 0; j < 8; ++j)
+                      strided.push_back(4 * j + t);
+                    Value part = vector::ShuffleOp::create(nb, l, q, q, strided);
+                    laneSums = t ? arith::AddIOp::create(nb, l, laneSums, part)
+                                       .getResult()
+                                 : part;
+                  }
+                  Value times8 = arith::MulIOp::create(
+                      nb, l, laneSums,
+                      arith::ConstantOp::create(
+                          nb, l, DenseElementsAttr::get(i32x8, nb.getI32IntegerAttr(-8))));
+                  vector::StoreOp::create(nb, l, times8, start8, ValueRange{m, lanes});
+                }
+              }
               if (offset) {
                 Value sum = vector::ReductionOp::create(
                     nb, l, vector::CombiningKind::ADD, q);
@@ -463,6 +527,109 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
   Value zero = f32Constant(b, loc, 0.0f);
   Value zeroInts = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(i32x8, b.getI32IntegerAttr(0)));
+  if (wide) {
+    auto i8x64 = VectorType::get({64}, i8);
+    auto i32x16 = VectorType::get({16}, b.getI32Type());
+    auto f32x16 = VectorType::get({16}, f32);
+    Value zeros16 = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(f32x16, b.getF32FloatAttr(0.0f)));
+    Value zeroInts16 = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i32x16, b.getI32IntegerAttr(0)));
+    SmallVector<int64_t> concat(64);
+    std::iota(concat.begin(), concat.end(), 0);
+    SmallVector<int64_t> concat16(16);
+    std::iota(concat16.begin(), concat16.end(), 0);
+    // Two weight rows share each activation row's loads.
+    int64_t weightRows = columns % 2 == 0 ? 2 : 1;
+    emitOutputLoops(
+        b, loc, y, rowStart, rows, columns, rowTile,
+        [&](OpBuilder &b, Value row, Value r, int64_t count) {
+          int64_t tileSums = count * weightRows;
+          SmallVector<Value> init(tileSums, zeros16);
+          init.append(tileSums, zero);
+          auto loop = scf::ForOp::create(
+              b, loc, index(0), index(blocks / 2), index(1), init,
+              [&](OpBuilder &lb, Location l, Value pair, ValueRange carried) {
+                Value first = arith::MulIOp::create(
+                    lb, l, pair, arith::ConstantIndexOp::create(lb, l, 2));
+                Value start0 = arith::MulIOp::create(
+                    lb, l, first, arith::ConstantIndexOp::create(lb, l, block.bytes));
+                SmallVector<Value> q, dw, m0, m1;
+                for (int64_t j = 0; j < weightRows; ++j) {
+                  ChunkDecoder decoder(lb, l, weights,
+                                       j ? arith::AddIOp::create(
+                                               lb, l, row,
+                                               arith::ConstantIndexOp::create(lb, l, j))
+                                               .getResult()
+                                         : row);
+                  Value start1 = decoder.add(start0, block.bytes);
+                  decoder.prefetch(start0, prefetchDistance);
+                  decoder.prefetch(start1, prefetchDistance);
+                  int64_t quants = offset ? 4 : 2;
+                  Value q0 = decoder.unpackNibbles(decoder.bytes(start0, quants, kLanes / 2));
+                  Value q1 = decoder.unpackNibbles(decoder.bytes(start1, quants, kLanes / 2));
+                  q.push_back(vector::ShuffleOp::create(lb, l, q0, q1, concat));
+                  dw.push_back(vector::ShuffleOp::create(
+                      lb, l,
+                      vector::BroadcastOp::create(lb, l, f32x8, decoder.half(start0, 0)),
+                      vector::BroadcastOp::create(lb, l, f32x8, decoder.half(start1, 0)),
+                      concat16));
+                  if (offset) {
+                    m0.push_back(decoder.half(start0, 2));
+                    m1.push_back(decoder.half(start1, 2));
+                  }
+                }
+                auto indexAdd = [&](Value v, int64_t c) -> Value {
+                  return c ? arith::AddIOp::create(
+                                 lb, l, v, arith::ConstantIndexOp::create(lb, l, c))
+                                 .getResult()
+                           : v;
+                };
+                Value second = indexAdd(first, 1);
+                Value at = arith::MulIOp::create(
+                    lb, l, pair, arith::ConstantIndexOp::create(lb, l, 2 * kLanes));
+                Value lanes = arith::MulIOp::create(
+                    lb, l, pair, arith::ConstantIndexOp::create(lb, l, 16));
+                SmallVector<Value> next(carried.begin(), carried.end());
+                for (int64_t i = 0; i < count; ++i) {
+                  Value xRow = indexAdd(r, i);
+                  Value xq = vector::LoadOp::create(lb, l, i8x64, qx,
+                                                    ValueRange{xRow, at});
+                  Value acc = offset ? zeroInts16
+                                     : vector::LoadOp::create(lb, l, i32x16, start8,
+                                                              ValueRange{xRow, lanes})
+                                           .getResult();
+                  Value xScale = vector::LoadOp::create(lb, l, f32x16, dxLanes,
+                                                        ValueRange{xRow, lanes});
+                  Value s0, s1;
+                  if (offset) {
+                    s0 = memref::LoadOp::create(lb, l, sx, ValueRange{xRow, first});
+                    s1 = memref::LoadOp::create(lb, l, sx, ValueRange{xRow, second});
+                  }
+                  for (int64_t j = 0; j < weightRows; ++j) {
+                    int64_t n = i * weightRows + j;
+                    Value sums = callIntrinsic(lb, l, "llvm.x86.avx512.vpdpbusd.512",
+                                               i32x16, {acc, q[j], xq});
+                    Value asFloat = arith::SIToFPOp::create(lb, l, f32x16, sums);
+                    Value scale = arith::MulFOp::create(lb, l, dw[j], xScale);
+                    next[n] = vector::FMAOp::create(lb, l, asFloat, scale, next[n]);
+                    if (offset) {
+                      Value both = arith::AddFOp::create(
+                          lb, l, arith::MulFOp::create(lb, l, m0[j], s0),
+                          arith::MulFOp::create(lb, l, m1[j], s1));
+                      next[tileSums + n] =
+                          arith::AddFOp::create(lb, l, next[tileSums + n], both);
+                    }
+                  }
+                }
+                scf::YieldOp::create(lb, l, next);
+              });
+          return sumLanesAndOffsets(b, loc, loop, tileSums);
+        },
+        weightRows);
+    return;
+  }
+
   // Activation rows go `rowTile` at a time (prefill): each weight block is
   // decoded once for all of them.
   emitOutputLoops(
@@ -528,21 +695,14 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
               }
               scf::YieldOp::create(lb, l, next);
             });
-        SmallVector<Value> sums;
-        for (int64_t i = 0; i < count; ++i) {
-          Value sum = vector::ReductionOp::create(
-              b, loc, vector::CombiningKind::ADD, loop.getResult(i), Value(),
-              arith::FastMathFlags::reassoc);
-          sums.push_back(
-              arith::AddFOp::create(b, loc, sum, loop.getResult(count + i)));
-        }
-        return sums;
+        return sumLanesAndOffsets(b, loc, loop, count);
       });
 }
 
 LogicalResult rewrite(linalg::GenericOp op,
                       ArrayRef<graph::GgmlType> integerFormats,
-                      int64_t prefetchDistance, int64_t rowTile, bool vnni) {
+                      int64_t prefetchDistance, int64_t rowTile, bool vnni,
+                      bool wide) {
   auto format = op->getAttrOfType<graph::GgmlTypeAttr>(graph::kQuantizedMatmulAttr);
   if (!format || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
       op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
@@ -594,7 +754,7 @@ LogicalResult rewrite(linalg::GenericOp op,
     return failure();
   if (llvm::is_contained(integerFormats, ggml))
     emitIntegerLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
-                     depth, prefetchDistance, rowTile, vnni);
+                     depth, prefetchDistance, rowTile, vnni, wide);
   else
     // The f32 path's accumulators are four times as wide (vector<32xf32>).
     emitFloatLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
@@ -636,7 +796,7 @@ struct QuantizedMatmulPass
     });
     // A generic that does not have the expected form keeps its scalar body.
     for (linalg::GenericOp op : ops)
-      (void)rewrite(op, integerFormats, prefetchDistance, rowTile, vnni);
+      (void)rewrite(op, integerFormats, prefetchDistance, rowTile, vnni, wide);
   }
 };
 

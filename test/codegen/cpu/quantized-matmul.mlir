@@ -1,6 +1,7 @@
 // RUN: lathe-opt --lathe-cpu-quantized-matmul %s -split-input-file | FileCheck %s
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0,q4_0,q4_1" %s -split-input-file | FileCheck %s --check-prefix=INT
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0 row-tile=2 vnni=true" %s -split-input-file | FileCheck %s --check-prefix=VNNI
+// RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q4_0 row-tile=2 vnni=true wide=true" %s -split-input-file | FileCheck %s --check-prefix=WIDE
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="prefetch-distance=512" %s -split-input-file | FileCheck %s --check-prefix=PREFETCH
 // RUN: not lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q6_K" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-FORMAT
 // BAD-FORMAT: error: lathe-cpu-quantized-matmul: integer-dot supports q8_0, q4_0 and q4_1, not 'q6_K'
@@ -82,6 +83,47 @@ func.func @q8_0(%x: memref<2x64xf32>, %w: memref<8x68xi8>, %y: memref<2x4xf32>, 
     %b = arith.divui %k, %c32 : index
     %off = arith.muli %b, %c34 : index
     %q = memref.load %w[%row, %off] : memref<8x68xi8>
+    %f = arith.sitofp %q : i8 to f32
+    %p = arith.mulf %in, %f : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// wide: Q4_0 with 512-bit vpdpbusd over pairs of blocks. The nibbles stay
+// unsigned and each activation row's accumulator starts at -8 times the sums
+// of its lanes' activations (precomputed with each block's scale in 8 lanes);
+// two weight rows share every activation row's loads, so a tile of 2
+// activation rows carries 4 vector sums (and 4 unused offsets).
+// WIDE-LABEL: func.func @q4_0
+// WIDE-DAG: %[[QX:.+]] = memref.alloca() : memref<2x64xi8>
+// WIDE-DAG: %[[LANES:.+]] = memref.alloca() : memref<2x16xf32>
+// WIDE-DAG: %[[START:.+]] = memref.alloca() : memref<2x16xi32>
+// WIDE: arith.muli %{{.+}}, %{{.+}} : vector<8xi32>
+// WIDE: vector.store %{{.+}}, %[[START]]
+// WIDE: scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step %[[TWO:.+]] {
+// WIDE: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, f32, f32, f32, f32)
+// WIDE-COUNT-2: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, {{.+}}] : vector<32xi8>, vector<32xi8>
+// WIDE: vector.load %[[QX]]{{.+}} : memref<2x64xi8>, vector<64xi8>
+// WIDE: vector.load %[[START]]{{.+}} : memref<2x16xi32>, vector<16xi32>
+// WIDE-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// WIDE: vector.load %[[QX]]{{.+}} : memref<2x64xi8>, vector<64xi8>
+// WIDE-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// WIDE-NOT: pmadd
+// WIDE: scf.yield
+func.func @q4_0(%x: memref<2x64xf32>, %w: memref<4x36xi8>, %y: memref<2x4xf32>) attributes {dispatch.kernel} {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : memref<2x64xf32>) outs(%y : memref<2x4xf32>) attrs = {lathe.quantized_matmul = 2 : i32} {
+  ^bb0(%in: f32, %out: f32):
+    %n = linalg.index 1 : index
+    %k = linalg.index 2 : index
+    %c32 = arith.constant 32 : index
+    %c18 = arith.constant 18 : index
+    %b = arith.divui %k, %c32 : index
+    %off = arith.muli %b, %c18 : index
+    %q = memref.load %w[%n, %off] : memref<4x36xi8>
     %f = arith.sitofp %q : i8 to f32
     %p = arith.mulf %in, %f : f32
     %s = arith.addf %out, %p : f32
