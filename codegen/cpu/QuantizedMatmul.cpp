@@ -35,6 +35,14 @@ namespace {
 /// Weights decoded per vector step.
 constexpr int64_t kLanes = 32;
 
+/// `value + offset` as an index, `value` itself for offset 0.
+Value addIndex(OpBuilder &b, Location loc, Value value, int64_t offset) {
+  return offset ? arith::AddIOp::create(
+                      b, loc, value, arith::ConstantIndexOp::create(b, loc, offset))
+                      .getResult()
+                : value;
+}
+
 /// Emits the vector decoding of one weight row's bytes.
 class ChunkDecoder {
 public:
@@ -72,11 +80,7 @@ public:
     return arith::ExtFOp::create(b, loc, b.getF32Type(), scalar);
   }
 
-  Value add(Value lhs, int64_t rhs) {
-    return rhs ? arith::AddIOp::create(b, loc, lhs,
-                                       arith::ConstantIndexOp::create(b, loc, rhs))
-               : lhs;
-  }
+  Value add(Value lhs, int64_t rhs) { return addIndex(b, loc, lhs, rhs); }
   Value i32(int64_t value) {
     return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(value));
   }
@@ -317,10 +321,8 @@ void emitOutputLoops(
     Value r = rowLoop.getInductionVar();
     SmallVector<Value> sums = dot(b, row, r, count);
     for (auto [n, sum] : llvm::enumerate(sums)) {
-      int64_t i = n / columnTile, j = n % columnTile;
-      Value at = i ? arith::AddIOp::create(b, loc, r, index(i)).getResult() : r;
-      Value to = j ? arith::AddIOp::create(b, loc, column, index(j)).getResult()
-                   : column;
+      Value at = addIndex(b, loc, r, n / columnTile);
+      Value to = addIndex(b, loc, column, n % columnTile);
       Value old = memref::LoadOp::create(b, loc, y, ValueRange{at, to});
       memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
                               y, ValueRange{at, to});
@@ -441,7 +443,9 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
 
   // Quantized activations and their scales (and scaled sums), on the stack.
   Value qx = memref::AllocaOp::create(b, loc, MemRefType::get({rows, depth}, i8));
-  Value dx = memref::AllocaOp::create(b, loc, MemRefType::get({rows, blocks}, f32));
+  Value dx = wide ? Value()
+                  : memref::AllocaOp::create(b, loc,
+                                             MemRefType::get({rows, blocks}, f32));
   Value sx = offset ? memref::AllocaOp::create(
                           b, loc, MemRefType::get({rows, blocks}, f32))
                     : Value();
@@ -482,8 +486,9 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                   nb, l, VectorType::get({kLanes}, nb.getI32Type()), rounded);
               Value q8 = arith::TruncIOp::create(nb, l, i8x32, q);
               vector::StoreOp::create(nb, l, q8, qx, ValueRange{m, at});
-              memref::StoreOp::create(nb, l, d, dx, ValueRange{m, blk});
-              if (wide) {
+              if (!wide) {
+                memref::StoreOp::create(nb, l, d, dx, ValueRange{m, blk});
+              } else {
                 Value lanes = arith::MulIOp::create(
                     nb, l, blk, arith::ConstantIndexOp::create(nb, l, 8));
                 vector::StoreOp::create(
@@ -556,12 +561,7 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                     lb, l, first, arith::ConstantIndexOp::create(lb, l, block.bytes));
                 SmallVector<Value> q, dw, m0, m1;
                 for (int64_t j = 0; j < weightRows; ++j) {
-                  ChunkDecoder decoder(lb, l, weights,
-                                       j ? arith::AddIOp::create(
-                                               lb, l, row,
-                                               arith::ConstantIndexOp::create(lb, l, j))
-                                               .getResult()
-                                         : row);
+                  ChunkDecoder decoder(lb, l, weights, addIndex(lb, l, row, j));
                   Value start1 = decoder.add(start0, block.bytes);
                   decoder.prefetch(start0, prefetchDistance);
                   decoder.prefetch(start1, prefetchDistance);
@@ -579,20 +579,14 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                     m1.push_back(decoder.half(start1, 2));
                   }
                 }
-                auto indexAdd = [&](Value v, int64_t c) -> Value {
-                  return c ? arith::AddIOp::create(
-                                 lb, l, v, arith::ConstantIndexOp::create(lb, l, c))
-                                 .getResult()
-                           : v;
-                };
-                Value second = indexAdd(first, 1);
+                Value second = addIndex(lb, l, first, 1);
                 Value at = arith::MulIOp::create(
                     lb, l, pair, arith::ConstantIndexOp::create(lb, l, 2 * kLanes));
                 Value lanes = arith::MulIOp::create(
                     lb, l, pair, arith::ConstantIndexOp::create(lb, l, 16));
                 SmallVector<Value> next(carried.begin(), carried.end());
                 for (int64_t i = 0; i < count; ++i) {
-                  Value xRow = indexAdd(r, i);
+                  Value xRow = addIndex(lb, l, r, i);
                   Value xq = vector::LoadOp::create(lb, l, i8x64, qx,
                                                     ValueRange{xRow, at});
                   Value acc = offset ? zeroInts16

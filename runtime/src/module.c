@@ -12,15 +12,13 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <link.h>
-#include <pthread.h>
-#ifdef __GLIBC__
 #include <malloc.h>
-#endif
 #endif
 
 static const char *dl_message(void) {
