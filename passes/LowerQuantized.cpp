@@ -270,7 +270,10 @@ Value decodeWeight(WeightRowReader &reader, graph::GgmlType format, Value k) {
 }
 
 /// y = x . dequant(w)^T as one generic over (m, n, k) with the weight bytes
-/// read in its body.
+/// read in its body. With more than one row, x is transposed first and the
+/// generic reads x^T[k, m]: the activations of consecutive rows at one k are
+/// then adjacent, so that a kernel can multiply each decoded weight with a
+/// vector of rows.
 struct LowerQuantizedMatmul : OpRewritePattern<graph::QuantizedMatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -290,15 +293,26 @@ struct LowerQuantizedMatmul : OpRewritePattern<graph::QuantizedMatmulOp> {
                                         ValueRange{empty})
                      .getResult(0);
 
+    Value x = op.getX();
     AffineExpr m, n, k;
     bindDims(context, m, n, k);
     SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, context),
                                    AffineMap::get(3, 0, {m, n}, context)};
+    auto xType = cast<RankedTensorType>(x.getType());
+    if (xType.hasStaticShape() && xType.getDimSize(0) > 1) {
+      Value transposed = tensor::EmptyOp::create(
+          rewriter, loc, {xType.getDimSize(1), xType.getDimSize(0)},
+          xType.getElementType());
+      x = linalg::TransposeOp::create(rewriter, loc, x, transposed,
+                                      ArrayRef<int64_t>{1, 0})
+              .getResult()[0];
+      maps[0] = AffineMap::get(3, 0, {k, m}, context);
+    }
     SmallVector<utils::IteratorType> iterators = {
         utils::IteratorType::parallel, utils::IteratorType::parallel,
         utils::IteratorType::reduction};
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, yType, ValueRange{op.getX()}, ValueRange{init}, maps,
+        rewriter, loc, yType, ValueRange{x}, ValueRange{init}, maps,
         iterators, [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
           Value row = linalg::IndexOp::create(b, bodyLoc, 1);
           Value column = linalg::IndexOp::create(b, bodyLoc, 2);

@@ -95,6 +95,15 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
     the bytes `prefetch-distance` ahead of the group it decodes (0: none):
     the rows are read once, in order, and the prefetch hides the memory
     latency that the hardware prefetchers leave at page boundaries.
+
+    A generic that reads x transposed (xT[k, m], the lowering's form for
+    more than one activation row) becomes the f32 matmul microkernel's loop
+    nest instead: `panel-rows` weight rows at a time are decoded, whole rows,
+    into f32 scratch rows in the kernel workspace, and a register tile of
+    `panel-rows` x `panel-width` accumulators (one vector of activation rows
+    per weight row) runs down K with a vector load of xT and a broadcast-FMA
+    per weight row. Every weight is decoded once per workgroup whatever the
+    number of activation rows, and the activations stay f32.
   }];
   let options = [
     ListOption<"integerDot", "integer-dot", "std::string",
@@ -110,7 +119,12 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
            "AVX512VL)">,
     Option<"wide", "wide", "bool", "false",
            "Q4_0/Q4_1 integer dot products with 512-bit vpdpbusd over pairs "
-           "of blocks (AVX512-VNNI)">
+           "of blocks (AVX512-VNNI)">,
+    Option<"panelRows", "panel-rows", "int64_t", "6",
+           "Weight rows per register tile of the transposed form">,
+    Option<"panelWidth", "panel-width", "int64_t", "16",
+           "Activation rows (vector lanes) per register tile of the "
+           "transposed form">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect",

@@ -123,6 +123,9 @@ void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) 
   // and two weight rows per activation load: 1.1x faster pp512 and decode.
   quantized.wide = targetHasFeature(options, "avx512vnni") &&
                    targetHasFeature(options, "avx512bw");
+  // Prefill (the transposed form) uses the f32 matmul's register tiles.
+  quantized.panelRows = matmul.registerRows;
+  quantized.panelWidth = matmul.registerWidth;
   pm.addPass(lathe::cpu::createQuantizedMatmul(quantized));
   pm.addPass(lathe::cpu::createMatmulMicrokernel(matmul));
   pm.addPass(createCanonicalizerPass());

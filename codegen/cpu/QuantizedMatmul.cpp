@@ -381,6 +381,121 @@ void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
       });
 }
 
+/// Register tiles of the panel kernel: `rows` weight rows times `width`
+/// activation rows (a vector<width x f32> accumulator per weight row).
+struct PanelShape {
+  int64_t rows;
+  int64_t width;
+};
+
+/// y[m, n] += sum over k of xT[k, m] * dequant(w)[rowStart + n, k] for the
+/// transposed form, as the f32 matmul microkernel does it: each tile of
+/// weight rows is decoded once, whole rows, into `decoded` (f32, rows padded
+/// so that they fall into different L1 sets), and every register tile runs
+/// down K with one vector load of xT and one broadcast-FMA per weight row and
+/// k. The tile's sums go through `sums` ([rows][width]) into y, whose rows
+/// are the tile's lanes.
+void emitPanelLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value xT,
+                    Value y, Value weights, Value rowStart, int64_t rows,
+                    int64_t columns, int64_t depth, int64_t prefetchDistance,
+                    PanelShape shape, Value decoded, Value sums) {
+  GroupShape group = groupShape(ggml);
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto forLoop = [&](int64_t from, int64_t to, int64_t step,
+                     function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, index(from), index(to), index(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVar());
+  };
+  auto vectorType = VectorType::get({shape.width}, b.getF32Type());
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vectorType, b.getF32FloatAttr(0.0f)));
+
+  // One register tile: weight rows [n0, n0 + tileRows) of `decoded` times
+  // activation rows [m0, m0 + count); a partial tile masks its loads.
+  auto emitTile = [&](Value n0, int64_t tileRows, Value m0, int64_t count) {
+    Value mask;
+    if (count < shape.width) {
+      SmallVector<bool> lanes(shape.width, false);
+      std::fill_n(lanes.begin(), count, true);
+      mask = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(VectorType::get({shape.width}, b.getI1Type()),
+                                 ArrayRef<bool>(lanes)));
+    }
+    SmallVector<Value> init(tileRows, zeros);
+    auto loop = scf::ForOp::create(
+        b, loc, index(0), index(depth), index(1), init,
+        [&](OpBuilder &lb, Location l, Value k, ValueRange acc) {
+          Value activations =
+              mask ? vector::MaskedLoadOp::create(lb, l, vectorType, xT,
+                                                  ValueRange{k, m0}, mask, zeros)
+                         .getResult()
+                   : vector::LoadOp::create(lb, l, vectorType, xT,
+                                            ValueRange{k, m0})
+                         .getResult();
+          SmallVector<Value> next;
+          for (int64_t i = 0; i < tileRows; ++i) {
+            Value weight = memref::LoadOp::create(
+                lb, l, decoded,
+                ValueRange{arith::ConstantIndexOp::create(lb, l, i), k});
+            Value splat = vector::BroadcastOp::create(lb, l, vectorType, weight);
+            next.push_back(vector::FMAOp::create(lb, l, splat, activations, acc[i]));
+          }
+          scf::YieldOp::create(lb, l, next);
+        });
+    for (int64_t i = 0; i < tileRows; ++i)
+      vector::StoreOp::create(b, loc, loop.getResult(i), sums,
+                              ValueRange{index(i), index(0)});
+    forLoop(0, count, 1, [&](Value lane) {
+      Value m = arith::AddIOp::create(b, loc, m0, lane);
+      for (int64_t i = 0; i < tileRows; ++i) {
+        Value n = addIndex(b, loc, n0, i);
+        Value sum = memref::LoadOp::create(b, loc, sums, ValueRange{index(i), lane});
+        Value old = memref::LoadOp::create(b, loc, y, ValueRange{m, n});
+        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
+                                y, ValueRange{m, n});
+      }
+    });
+  };
+
+  // Weight rows [n0, n0 + tileRows): decoded, then times every activation row.
+  auto emitRowTile = [&](Value n0, int64_t tileRows) {
+    forLoop(0, tileRows, 1, [&](Value i) {
+      Value row = arith::AddIOp::create(
+          b, loc, rowStart, arith::AddIOp::create(b, loc, n0, i));
+      forLoop(0, depth / group.weights, 1, [&](Value g) {
+        ChunkDecoder decoder(b, loc, weights, row);
+        Value start = arith::MulIOp::create(b, loc, g, index(group.bytes));
+        decoder.prefetch(start, prefetchDistance);
+        Value firstWeight = arith::MulIOp::create(b, loc, g, index(group.weights));
+        for (int64_t c = 0; c < group.chunks; ++c)
+          vector::StoreOp::create(b, loc, decodeChunk(decoder, ggml, start, c),
+                                  decoded,
+                                  ValueRange{i, decoder.add(firstWeight, c * kLanes)});
+      });
+    });
+    int64_t fullRows = rows - rows % shape.width;
+    if (fullRows)
+      forLoop(0, fullRows, shape.width,
+              [&](Value m0) { emitTile(n0, tileRows, m0, shape.width); });
+    if (rows % shape.width)
+      emitTile(n0, tileRows, index(fullRows), rows % shape.width);
+  };
+
+  // Tiles of equal height (a 16-column workgroup is 2 x 8 rather than
+  // 14 + 2 with 14-row tiles) and the remainder.
+  int64_t tiles = llvm::divideCeil(columns, shape.rows);
+  int64_t tileRows = llvm::divideCeil(columns, tiles);
+  int64_t fullColumns = columns - columns % tileRows;
+  forLoop(0, fullColumns, tileRows, [&](Value n0) { emitRowTile(n0, tileRows); });
+  if (columns % tileRows)
+    emitRowTile(index(fullColumns), columns % tileRows);
+}
+
 bool hasIntegerKernel(graph::GgmlType format) {
   return format == graph::GgmlType::Q8_0 || format == graph::GgmlType::Q4_0 ||
          format == graph::GgmlType::Q4_1;
@@ -696,7 +811,7 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
 LogicalResult rewrite(linalg::GenericOp op,
                       ArrayRef<graph::GgmlType> integerFormats,
                       int64_t prefetchDistance, int64_t rowTile, bool vnni,
-                      bool wide) {
+                      bool wide, PanelShape panel) {
   auto format = op->getAttrOfType<graph::GgmlTypeAttr>(graph::kQuantizedMatmulAttr);
   if (!format || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
       op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
@@ -704,9 +819,11 @@ LogicalResult rewrite(linalg::GenericOp op,
   MLIRContext *ctx = op.getContext();
   AffineExpr m, n, k;
   bindDims(ctx, m, n, k);
-  SmallVector<AffineMap> expected = {AffineMap::get(3, 0, {m, k}, ctx),
-                                     AffineMap::get(3, 0, {m, n}, ctx)};
-  if (op.getIndexingMapsArray() != ArrayRef<AffineMap>(expected))
+  AffineMap yMap = AffineMap::get(3, 0, {m, n}, ctx);
+  SmallVector<AffineMap> rowMajor = {AffineMap::get(3, 0, {m, k}, ctx), yMap};
+  SmallVector<AffineMap> transposed = {AffineMap::get(3, 0, {k, m}, ctx), yMap};
+  bool isTransposed = op.getIndexingMapsArray() == ArrayRef<AffineMap>(transposed);
+  if (!isTransposed && op.getIndexingMapsArray() != ArrayRef<AffineMap>(rowMajor))
     return failure();
   Value x = op.getDpsInputs()[0], y = op.getDpsInits()[0];
   auto xType = cast<MemRefType>(x.getType());
@@ -736,7 +853,7 @@ LogicalResult rewrite(linalg::GenericOp op,
   graph::GgmlType ggml = format.getValue();
   GroupShape group = groupShape(ggml);
   int64_t rows = yType.getDimSize(0), columns = yType.getDimSize(1);
-  int64_t depth = xType.getDimSize(1);
+  int64_t depth = xType.getDimSize(isTransposed ? 0 : 1);
   if (depth % group.weights != 0 ||
       wType.getDimSize(1) != depth / group.weights * group.bytes)
     return failure();
@@ -746,7 +863,23 @@ LogicalResult rewrite(linalg::GenericOp op,
   FailureOr<Value> rowStart = firstRow(b, op, firstLoad.getIndices()[0]);
   if (failed(rowStart))
     return failure();
-  if (llvm::is_contained(integerFormats, ggml))
+  if (isTransposed) {
+    // The scratch buffers live in the runtime's per-thread workspace.
+    auto func = op->getParentOfType<FunctionOpInterface>();
+    OpBuilder entry = OpBuilder::atBlockBegin(&func.getFunctionBody().front());
+    auto scratch = [&](MemRefType type) -> Value {
+      auto alloca = memref::AllocaOp::create(entry, loc, type,
+                                             entry.getI64IntegerAttr(64));
+      alloca->setAttr(lathe::cpu::kWorkspaceAttrName, entry.getUnitAttr());
+      return alloca;
+    };
+    int64_t tileRows = std::min(panel.rows, columns);
+    // 16 floats of padding: rows of a multiple of 4 KiB would share L1 sets.
+    Value decoded = scratch(MemRefType::get({tileRows, depth + 16}, b.getF32Type()));
+    Value sums = scratch(MemRefType::get({tileRows, panel.width}, b.getF32Type()));
+    emitPanelLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns, depth,
+                   prefetchDistance, panel, decoded, sums);
+  } else if (llvm::is_contained(integerFormats, ggml))
     emitIntegerLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
                      depth, prefetchDistance, rowTile, vnni, wide);
   else
@@ -778,6 +911,11 @@ struct QuantizedMatmulPass
                                "positive");
       return signalPassFailure();
     }
+    if (panelRows < 1 || panelWidth < 1) {
+      getOperation().emitError("lathe-cpu-quantized-matmul: panel-rows and "
+                               "panel-width must be positive");
+      return signalPassFailure();
+    }
     if (prefetchDistance < 0) {
       getOperation().emitError("lathe-cpu-quantized-matmul: prefetch-distance "
                                "must not be negative");
@@ -790,7 +928,8 @@ struct QuantizedMatmulPass
     });
     // A generic that does not have the expected form keeps its scalar body.
     for (linalg::GenericOp op : ops)
-      (void)rewrite(op, integerFormats, prefetchDistance, rowTile, vnni, wide);
+      (void)rewrite(op, integerFormats, prefetchDistance, rowTile, vnni, wide,
+                    PanelShape{panelRows, panelWidth});
   }
 };
 

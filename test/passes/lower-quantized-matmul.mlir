@@ -46,9 +46,14 @@ func.func @q8_0(%x: tensor<1x64xf32>, %w: tensor<9x68xi8>) -> tensor<1x9xf32> {
 // -----
 
 // Q4_0: 18-byte blocks; weight k is nibble (k % 32) / 16 of byte
-// 2 + k % 16, centered by 8 in i8 before scaling.
+// 2 + k % 16, centered by 8 in i8 before scaling. With more than one row the
+// generic reads x transposed: x^T[k, m].
+// CHECK: #[[KM:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK: #[[MN:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-LABEL: func.func @q4_0
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<3x64xf32>) outs(%{{.+}} : tensor<3x9xf32>)
+// CHECK-SAME: (%[[X:.+]]: tensor<3x64xf32>
+// CHECK: %[[XT:.+]] = linalg.transpose ins(%[[X]] : tensor<3x64xf32>) outs(%{{.+}} : tensor<64x3xf32>) permutation = [1, 0]
+// CHECK: linalg.generic {indexing_maps = [#[[KM]], #[[MN]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[XT]] : tensor<64x3xf32>) outs(%{{.+}} : tensor<3x9xf32>)
 // CHECK:   arith.constant 18 : index
 // CHECK:   arith.bitcast %{{.+}} : i16 to f16
 // CHECK:   %[[BYTE:.+]] = tensor.extract
@@ -89,7 +94,7 @@ func.func @q4_1(%x: tensor<3x64xf32>, %w: tensor<9x40xi8>) -> tensor<3x9xf32> {
 // (d * sc) * q - dmin * m.
 // CHECK-LABEL: func.func @q4_K
 // CHECK-SAME: %[[W:[^:]+]]: tensor<3x288xi8>
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<2x512xf32>) outs(%{{.+}} : tensor<2x3xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<512x2xf32>) outs(%{{.+}} : tensor<2x3xf32>)
 // CHECK:   %[[N:.+]] = linalg.index 1 : index
 // CHECK:   %[[K:.+]] = linalg.index 2 : index
 // CHECK:   %[[C256:.+]] = arith.constant 256 : index
@@ -151,7 +156,7 @@ func.func @q4_K(%x: tensor<2x512xf32>, %w: tensor<3x288xi8>) -> tensor<2x3xf32> 
 // it is scaled by (d * scales[p / 16]).
 // CHECK-LABEL: func.func @q6_K
 // CHECK-SAME: %[[W:[^:]+]]: tensor<3x210xi8>
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<2x256xf32>) outs(%{{.+}} : tensor<2x3xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<256x2xf32>) outs(%{{.+}} : tensor<2x3xf32>)
 // CHECK:   %[[C210:.+]] = arith.constant 210 : index
 // CHECK:   %[[START:.+]] = arith.muli %{{.+}}, %[[C210]] : index
 // CHECK:   %[[POS:.+]] = arith.remui %{{.+}}, %{{.+}} : index

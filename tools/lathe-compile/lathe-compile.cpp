@@ -73,7 +73,7 @@ cl::opt<int64_t> contextLength(
 enum class Activations { I8, F32 };
 cl::opt<Activations> activations(
     "activations",
-    cl::desc("GGUF: activations of Q4_0/Q4_1 matmuls (AVX2 hosts)"),
+    cl::desc("GGUF: activations of Q4_0/Q4_1 decode matvecs (AVX2 hosts)"),
     cl::values(clEnumValN(Activations::I8, "i8",
                           "quantized to 8 bits per block, integer dot "
                           "products (default, as llama.cpp)"),

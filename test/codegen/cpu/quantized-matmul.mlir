@@ -3,10 +3,13 @@
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0 row-tile=2 vnni=true" %s -split-input-file | FileCheck %s --check-prefix=VNNI
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q4_0 row-tile=2 vnni=true wide=true" %s -split-input-file | FileCheck %s --check-prefix=WIDE
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="prefetch-distance=512" %s -split-input-file | FileCheck %s --check-prefix=PREFETCH
+// RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0 panel-rows=3 panel-width=16" %s -split-input-file | FileCheck %s --check-prefix=PANEL
 // RUN: not lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q6_K" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-FORMAT
 // BAD-FORMAT: error: lathe-cpu-quantized-matmul: integer-dot supports q8_0, q4_0 and q4_1, not 'q6_K'
 // RUN: not lathe-opt --lathe-cpu-quantized-matmul="row-tile=0" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-TILE
 // BAD-TILE: error: lathe-cpu-quantized-matmul: row-tile must be positive
+// RUN: not lathe-opt --lathe-cpu-quantized-matmul="panel-width=0" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-PANEL
+// BAD-PANEL: error: lathe-cpu-quantized-matmul: panel-rows and panel-width must be positive
 
 // A kernel's quantized matmul (Q8_0, two 32-weight blocks per row, weight
 // rows starting at %wg): loops over the weight rows and the activation rows
@@ -147,6 +150,66 @@ func.func @q4_K(%x: memref<1x256xf32>, %w: memref<3x144xi8>, %y: memref<1x3xf32>
     %n = linalg.index 1 : index
     %k = linalg.index 2 : index
     %q = memref.load %w[%n, %k] : memref<3x144xi8>
+    %f = arith.sitofp %q : i8 to f32
+    %p = arith.mulf %in, %f : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// The transposed form (x^T[k, m], several activation rows) takes the panel
+// kernel even where integer-dot lists the format: 5 weight rows are a tile of
+// 3 and one of 2, each decoded whole into f32 workspace rows (K + 16 floats
+// long) before register tiles of 16 activation rows run down K: one load of
+// x^T and a broadcast-FMA per weight row and k. The 4 activation rows past
+// the last full tile are a masked tile; every tile adds its sums into y
+// through a workspace tile.
+// PANEL-LABEL: func.func @panel
+// PANEL-SAME: (%[[XT:.+]]: memref<64x20xf32>, %[[W:.+]]: memref<8x68xi8>, %[[Y:.+]]: memref<20x5xf32>, %[[WG:.+]]: index)
+// PANEL-DAG: %[[DEC:.+]] = memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<3x80xf32>
+// PANEL-DAG: %[[SUMS:.+]] = memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<3x16xf32>
+// PANEL-NOT: vpdpbusd
+// PANEL: scf.for %[[N0:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// PANEL:   scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// PANEL:     %[[R:.+]] = arith.addi %[[N0]], %[[I]] : index
+// PANEL:     %[[ROW:.+]] = arith.addi %{{.+}}, %[[R]] : index
+// PANEL:     scf.for
+// PANEL:       vector.load %[[W]][%[[ROW]], %{{.+}}] : memref<8x68xi8>, vector<32xi8>
+// PANEL:       vector.store %{{.+}}, %[[DEC]][%[[I]], %{{.+}}] : memref<3x80xf32>, vector<32xf32>
+// PANEL:   scf.for %[[M0:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// PANEL:     %[[ACC:.+]]:3 = scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// PANEL:       %[[XV:.+]] = vector.load %[[XT]][%[[K]], %[[M0]]] : memref<64x20xf32>, vector<16xf32>
+// PANEL:       %[[A0:.+]] = memref.load %[[DEC]][%{{.+}}, %[[K]]] : memref<3x80xf32>
+// PANEL:       %[[S0:.+]] = vector.broadcast %[[A0]] : f32 to vector<16xf32>
+// PANEL:       vector.fma %[[S0]], %[[XV]], %{{.+}} : vector<16xf32>
+// PANEL-COUNT-2: vector.fma %{{.+}}, %[[XV]], %{{.+}} : vector<16xf32>
+// PANEL:     vector.store %[[ACC]]#0, %[[SUMS]]
+// PANEL:     scf.for %[[LANE:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
+// PANEL:       %[[M:.+]] = arith.addi %[[M0]], %[[LANE]] : index
+// PANEL:       %[[SUM:.+]] = memref.load %[[SUMS]][%{{.+}}, %[[LANE]]]
+// PANEL:       %[[OLD:.+]] = memref.load %[[Y]][%[[M]], %[[N0]]]
+// PANEL:       %[[NEW:.+]] = arith.addf %[[OLD]], %[[SUM]] : f32
+// PANEL:       memref.store %[[NEW]], %[[Y]][%[[M]], %[[N0]]]
+// PANEL:   scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// PANEL:     vector.maskedload %[[XT]][%{{.+}}, %{{.+}}], %{{.+}}, %{{.+}} : memref<64x20xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// PANEL:   scf.for %{{.+}} = %{{.+}} to %[[C4:.+]] step
+// The remaining 2 weight rows.
+// PANEL: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>) {
+// PANEL: vector.maskedload
+func.func @panel(%xt: memref<64x20xf32>, %w: memref<8x68xi8>, %y: memref<20x5xf32>, %wg: index) attributes {dispatch.kernel} {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%xt : memref<64x20xf32>) outs(%y : memref<20x5xf32>) attrs = {lathe.quantized_matmul = 8 : i32} {
+  ^bb0(%in: f32, %out: f32):
+    %n = linalg.index 1 : index
+    %row = arith.addi %n, %wg : index
+    %k = linalg.index 2 : index
+    %c32 = arith.constant 32 : index
+    %c34 = arith.constant 34 : index
+    %b = arith.divui %k, %c32 : index
+    %off = arith.muli %b, %c34 : index
+    %q = memref.load %w[%row, %off] : memref<8x68xi8>
     %f = arith.sitofp %q : i8 to f32
     %p = arith.mulf %in, %f : f32
     %s = arith.addf %out, %p : f32
