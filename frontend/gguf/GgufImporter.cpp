@@ -11,6 +11,10 @@
 //               x += (silu(h Wgate^T) * h Wup^T) Wdown^T
 //   logits = (rms_norm(x) * output_norm) Wout^T     (Wout = embeddings if tied)
 //
+// Entries: decode (one token) returns the logits; prefill (a chunk) returns
+// the normalized hidden rows rms_norm(x) * output_norm, and `head` turns one
+// such row into logits: a prompt needs the logits of its last token only.
+//
 // qwen2 adds the q/k/v biases and rotates half-split channel pairs (NeoX
 // RoPE); llama rotates adjacent pairs, the layout llama.cpp's converter
 // gives the q/k weights.
@@ -108,8 +112,13 @@ private:
   LogicalResult addVector(const std::string &name, int64_t size);
   void planLayout(WeightsLayout &layout);
   func::FuncOp buildEntry(ModuleOp module, StringRef name, int64_t tokens,
-                          int64_t attendedRows,
+                          int64_t attendedRows, bool returnsHidden,
                           const WeightsLayout &layout);
+  void buildHead(ModuleOp module, const WeightsLayout &layout);
+  const std::string &headWeight() const {
+    static const std::string tied = "token_embd.weight", own = "output.weight";
+    return config.tiedEmbeddings ? tied : own;
+  }
 
   // Tensor-level helpers used while building an entry body.
   Value param(const std::string &name) { return paramValues.lookup(name); }
@@ -499,13 +508,15 @@ Value LlmBuilder::fromHeads(Value x) {
 
 func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
                                     int64_t tokens, int64_t attendedRows,
+                                    bool returnsHidden,
                                     const WeightsLayout &layout) {
   Type f32 = b.getF32Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
   auto cacheType = RankedTensorType::get(
       {config.layers, config.kvHeads, cacheLength, config.headDim}, f32);
   auto tokensType = RankedTensorType::get({tokens}, i32);
   auto positionType = RankedTensorType::get({}, i64);
-  auto logitsType = RankedTensorType::get({tokens, config.vocab}, f32);
+  auto resultType = RankedTensorType::get(
+      {tokens, returnsHidden ? config.embedding : config.vocab}, f32);
 
   SmallVector<Type> argTypes = {tokensType, positionType};
   for (const std::string &p : paramOrder)
@@ -514,7 +525,7 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
   argTypes.push_back(cacheType);
   b.setInsertionPointToEnd(module.getBody());
   auto func = func::FuncOp::create(b, loc, name,
-                                   b.getFunctionType(argTypes, {logitsType}));
+                                   b.getFunctionType(argTypes, {resultType}));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
 
@@ -523,7 +534,8 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
   func->setAttr("lathe.input_names",
                 b.getStrArrayAttr({tokens == 1 ? "token" : "tokens", "position"}));
   func->setAttr("lathe.input_dtypes", b.getStrArrayAttr({"i32", "i64"}));
-  func->setAttr("lathe.output_names", b.getStrArrayAttr({"logits"}));
+  func->setAttr("lathe.output_names",
+                b.getStrArrayAttr({returnsHidden ? "hidden" : "logits"}));
   func->setAttr("lathe.output_dtypes", b.getStrArrayAttr({"f32"}));
   paramValues.clear();
   for (auto [i, p] : llvm::enumerate(paramOrder)) {
@@ -657,16 +669,40 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
     x = add(x, linear(swiglu(gate, up), p + "ffn_down.weight", ""));
   }
   x = rmsNorm(x, "output_norm.weight");
-  Value logits = linear(
-      x, config.tiedEmbeddings ? "token_embd.weight" : "output.weight", "");
+  Value result = returnsHidden ? x : linear(x, headWeight(), "");
 
   // The updated caches stay in the state buffers.
   bufferization::MaterializeInDestinationOp::create(
       b, loc, kCache, body->getArgument(kArg));
   bufferization::MaterializeInDestinationOp::create(
       b, loc, vCache, body->getArgument(vArg));
-  func::ReturnOp::create(b, loc, logits);
+  func::ReturnOp::create(b, loc, result);
   return func;
+}
+
+void LlmBuilder::buildHead(ModuleOp module, const WeightsLayout &layout) {
+  Type f32 = b.getF32Type();
+  auto hiddenType = RankedTensorType::get({1, config.embedding}, f32);
+  auto logitsType = RankedTensorType::get({1, config.vocab}, f32);
+  const std::string &weight = headWeight();
+  size_t index = llvm::find(paramOrder, weight) - paramOrder.begin();
+  b.setInsertionPointToEnd(module.getBody());
+  auto func = func::FuncOp::create(
+      b, loc, "head",
+      b.getFunctionType({hiddenType, params[weight].type}, {logitsType}));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  func->setAttr("lathe.entry", b.getUnitAttr());
+  func->setAttr("lathe.input_names", b.getStrArrayAttr({"hidden"}));
+  func->setAttr("lathe.input_dtypes", b.getStrArrayAttr({"f32"}));
+  func->setAttr("lathe.output_names", b.getStrArrayAttr({"logits"}));
+  func->setAttr("lathe.output_dtypes", b.getStrArrayAttr({"f32"}));
+  func.setArgAttr(1, "lathe.param", b.getStringAttr(weight));
+  func.setArgAttr(1, "lathe.param_offset",
+                  b.getI64IntegerAttr(layout.tensors[index].fileOffset));
+  paramValues.clear();
+  paramValues[weight] = body->getArgument(1);
+  func::ReturnOp::create(b, loc, linear(body->getArgument(0), weight, ""));
 }
 
 OwningOpRef<ModuleOp> LlmBuilder::build(WeightsLayout &layout) {
@@ -701,16 +737,19 @@ OwningOpRef<ModuleOp> LlmBuilder::build(WeightsLayout &layout) {
   // attend only the first N rows (N = context / 8, / 4, / 2), for tokens
   // that end at most at N (prefill_<N> when N is a multiple of the chunk,
   // so that a padded chunk ends there too).
-  buildEntry(*module, "prefill", chunk, cacheLength, layout);
+  buildEntry(*module, "prefill", chunk, cacheLength, /*returnsHidden=*/true,
+             layout);
   for (int64_t part : {8, 4, 2})
     if (cacheLength % part == 0 && (cacheLength / part) % chunk == 0)
       buildEntry(*module, "prefill_" + std::to_string(cacheLength / part),
-                 chunk, cacheLength / part, layout);
+                 chunk, cacheLength / part, /*returnsHidden=*/true, layout);
   for (int64_t part : {8, 4, 2})
     if (cacheLength % part == 0 && cacheLength / part >= 16)
       buildEntry(*module, "decode_" + std::to_string(cacheLength / part), 1,
-                 cacheLength / part, layout);
-  buildEntry(*module, "decode", 1, cacheLength, layout);
+                 cacheLength / part, /*returnsHidden=*/false, layout);
+  buildEntry(*module, "decode", 1, cacheLength, /*returnsHidden=*/false,
+             layout);
+  buildHead(*module, layout);
   return module;
 }
 

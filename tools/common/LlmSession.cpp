@@ -55,31 +55,48 @@ bool LlmSession::create(lathe_module *Module, LlmSession &Session,
   lathe_status Status = lathe_module_find_entry(Module, "prefill", &Session.Prefill);
   if (!Status)
     Status = lathe_module_find_entry(Module, "decode", &Session.Decode);
+  if (!Status)
+    Status = lathe_module_find_entry(Module, "head", &Session.Head);
   if (Status) {
-    Error = takeMessage(Status) +
-            " (not an LLM: compile a GGUF model to get prefill and decode)";
+    Error = takeMessage(Status) + " (not an LLM: compile a GGUF model to get "
+                                  "prefill, head and decode)";
     return false;
   }
   int64_t DecodeTokens = 0;
-  lathe_argument_info Logits, Cache;
+  lathe_argument_info Logits, Hidden, HeadIn, HeadOut, Cache;
   bool Ok = tokenCount(Module, Session.Prefill, Session.Chunk) &&
             tokenCount(Module, Session.Decode, DecodeTokens) &&
             DecodeTokens == 1 && Session.Chunk >= 1 &&
+            lathe_module_input_count(Module, Session.Head) == 1 &&
+            lathe_module_output_count(Module, Session.Head) == 1 &&
             lathe_module_state_count(Module) >= 1;
   if (Ok) {
-    lathe_status S1 = lathe_module_output_info(Module, Session.Decode, 0, &Logits);
-    lathe_status S2 = lathe_module_state_info(Module, 0, &Cache);
-    Ok = !S1 && !S2 && Logits.rank == 2 && Logits.dtype == LATHE_DTYPE_F32 &&
+    lathe_status Statuses[] = {
+        lathe_module_output_info(Module, Session.Decode, 0, &Logits),
+        lathe_module_output_info(Module, Session.Prefill, 0, &Hidden),
+        lathe_module_input_info(Module, Session.Head, 0, &HeadIn),
+        lathe_module_output_info(Module, Session.Head, 0, &HeadOut),
+        lathe_module_state_info(Module, 0, &Cache)};
+    for (lathe_status S : Statuses) {
+      Ok = Ok && !S;
+      lathe_status_free(S);
+    }
+    auto isMatrix = [](const lathe_argument_info &Info, int64_t Rows) {
+      return Info.rank == 2 && Info.dtype == LATHE_DTYPE_F32 &&
+             Info.dims[0] == Rows;
+    };
+    Ok = Ok && isMatrix(Logits, 1) && isMatrix(Hidden, Session.Chunk) &&
+         isMatrix(HeadIn, 1) && HeadIn.dims[1] == Hidden.dims[1] &&
+         isMatrix(HeadOut, 1) && HeadOut.dims[1] == Logits.dims[1] &&
          Cache.rank == 4;
-    lathe_status_free(S1);
-    lathe_status_free(S2);
   }
   if (!Ok) {
-    Error = "the prefill/decode entry points or the KV cache do not have the "
-            "shapes of a Lathe LLM";
+    Error = "the prefill/head/decode entry points or the KV cache do not "
+            "have the shapes of a Lathe LLM";
     return false;
   }
   Session.Vocab = Logits.dims[1];
+  Session.Hidden = Hidden.dims[1];
   Session.Context = Cache.dims[2];
   // prefill_<N> / decode_<N>: the entries for chunks / single tokens that
   // end at most at position N.
@@ -116,8 +133,30 @@ void LlmSession::reset() {
   Position = 0;
 }
 
+bool LlmSession::headLogits(lathe_tensor *Hidden, int64_t Row,
+                            std::vector<float> &Logits, std::string &Error) {
+  Tensor In = makeTensor(LATHE_DTYPE_F32, {1, this->Hidden});
+  Tensor Out = makeTensor(LATHE_DTYPE_F32, {1, Vocab});
+  if (!In || !Out) {
+    Error = "out of memory";
+    return false;
+  }
+  const float *Rows = static_cast<const float *>(lathe_tensor_data(Hidden));
+  std::memcpy(lathe_tensor_data(In.get()), Rows + Row * this->Hidden,
+              this->Hidden * sizeof(float));
+  lathe_tensor *Inputs[] = {In.get()};
+  lathe_tensor *Outputs[] = {Out.get()};
+  if (lathe_status Status = lathe_invoke(Module, Head, Inputs, 1, Outputs, 1)) {
+    Error = takeMessage(Status);
+    return false;
+  }
+  const float *Values = static_cast<const float *>(lathe_tensor_data(Out.get()));
+  Logits.insert(Logits.end(), Values, Values + Vocab);
+  return true;
+}
+
 bool LlmSession::run(size_t Entry, lathe_tensor *Tokens, int64_t At,
-                     lathe_tensor *Logits, std::string &Error) {
+                     lathe_tensor *Output, std::string &Error) {
   Tensor Pos = makeTensor(LATHE_DTYPE_I64, {});
   if (!Pos) {
     Error = "out of memory";
@@ -125,7 +164,7 @@ bool LlmSession::run(size_t Entry, lathe_tensor *Tokens, int64_t At,
   }
   std::memcpy(lathe_tensor_data(Pos.get()), &At, sizeof(At));
   lathe_tensor *Inputs[] = {Tokens, Pos.get()};
-  if (lathe_status Status = lathe_invoke(Module, Entry, Inputs, 2, &Logits, 1)) {
+  if (lathe_status Status = lathe_invoke(Module, Entry, Inputs, 2, &Output, 1)) {
     Error = takeMessage(Status);
     return false;
   }
@@ -153,9 +192,10 @@ bool LlmSession::feed(const std::vector<int32_t> &Tokens, bool AllRows,
   // Prefill chunks start at multiples of the chunk size, so that a padded
   // chunk always fits the cache (whose length is a multiple of the chunk);
   // from any other position the tokens go one at a time through decode.
+  // Prefill gives hidden rows; the head turns the ones needed into logits.
   int64_t Step = Count == 1 || Position % Chunk != 0 ? 1 : Chunk;
   Tensor In = makeTensor(LATHE_DTYPE_I32, {Step});
-  Tensor Out = makeTensor(LATHE_DTYPE_F32, {Step, Vocab});
+  Tensor Out = makeTensor(LATHE_DTYPE_F32, {Step, Step == 1 ? Vocab : Hidden});
   if (!In || !Out) {
     Error = "out of memory";
     return false;
@@ -164,15 +204,21 @@ bool LlmSession::feed(const std::vector<int32_t> &Tokens, bool AllRows,
   const float *Rows = static_cast<const float *>(lathe_tensor_data(Out.get()));
   for (int64_t Start = 0; Start < Count; Start += Step) {
     int64_t Used = std::min(Step, Count - Start);
+    bool Last = Start + Used == Count;
     std::fill(Ids, Ids + Step, 0);
     std::copy(Tokens.begin() + Start, Tokens.begin() + Start + Used, Ids);
     if (!run(entryFor(Step), In.get(), Position, Out.get(), Error))
       return false;
     Position += Used;
-    if (AllRows)
-      Logits.insert(Logits.end(), Rows, Rows + Used * Vocab);
-    else if (Start + Used == Count)
-      Logits.assign(Rows + (Used - 1) * Vocab, Rows + Used * Vocab);
+    if (Step == 1) {
+      if (AllRows || Last)
+        Logits.insert(Logits.end(), Rows, Rows + Vocab);
+      continue;
+    }
+    for (int64_t Row = AllRows ? 0 : Used - 1; Row < Used && (AllRows || Last);
+         ++Row)
+      if (!headLogits(Out.get(), Row, Logits, Error))
+        return false;
   }
   return true;
 }

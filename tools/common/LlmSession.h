@@ -1,9 +1,10 @@
 //===- LlmSession.h - Driving an LLM model library ---------------*- C++ -*-===//
 //
-// A model library compiled from a GGUF file has two entry points, `prefill`
-// (a chunk of tokens) and `decode` (one token), and a KV cache as module
-// state. A session feeds them a sequence: prompt chunks through prefill,
-// then one token at a time through decode, keeping the position.
+// A model library compiled from a GGUF file has three entry points,
+// `prefill` (a chunk of tokens, giving their final hidden rows), `head` (one
+// hidden row to logits) and `decode` (one token to logits), and a KV cache
+// as module state. A session feeds them a sequence: prompt chunks through
+// prefill, then one token at a time through decode, keeping the position.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LATHE_TOOLS_COMMON_LLMSESSION_H
@@ -38,17 +39,20 @@ public:
 
 private:
   bool run(size_t entry, lathe_tensor *tokens, int64_t position,
-           lathe_tensor *logits, std::string &error);
+           lathe_tensor *output, std::string &error);
+  /// Appends the logits of hidden row `row` of `hidden` to `logits`.
+  bool headLogits(lathe_tensor *hidden, int64_t row,
+                  std::vector<float> &logits, std::string &error);
 
   /// The entry for `tokens` tokens (1 or the chunk) at the current position.
   size_t entryFor(int64_t tokens) const;
 
   lathe_module *Module = nullptr;
-  size_t Prefill = 0, Decode = 0;
+  size_t Prefill = 0, Decode = 0, Head = 0;
   /// prefill_<N> and decode_<N> entries (attending the first N cache rows),
   /// by N ascending.
   std::vector<std::pair<int64_t, size_t>> PartialPrefills, PartialDecodes;
-  int64_t Vocab = 0, Context = 0, Chunk = 0, Position = 0;
+  int64_t Vocab = 0, Hidden = 0, Context = 0, Chunk = 0, Position = 0;
 };
 
 } // namespace lathe
