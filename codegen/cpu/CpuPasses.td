@@ -86,12 +86,11 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
     The formats listed in `integer-dot` (among q8_0, q4_0, q4_1; x86 with
     AVX2) are instead multiplied with activations quantized to 8 bits per
     block, as llama.cpp does: integer dot products (vpmaddubsw, vpmaddwd;
-    with `vnni`, one vpdpbusd) scaled by the two block scales, `row-tile`
-    activation rows sharing each decoded block (a prefill decodes every
-    weight once per that many tokens). With `wide`, Q4_0 and Q4_1 rows of an
-    even number of blocks take two blocks per 512-bit vpdpbusd (the nibbles
-    unsigned; Q4_0's -8 starts the accumulator as -8 times the activations'
-    lane sums) and two weight rows share each activation row's loads. Every weight group loop prefetches
+    with `vnni`, one vpdpbusd) scaled by the two block scales. With `wide`,
+    Q4_0 and Q4_1 rows of an even number of blocks take two blocks per
+    512-bit vpdpbusd (the nibbles unsigned; Q4_0's -8 starts the accumulator
+    as -8 times the activations' lane sums) and two weight rows share each
+    activation row's loads. Every weight group loop prefetches
     the bytes `prefetch-distance` ahead of the group it decodes (0: none):
     the rows are read once, in order, and the prefetch hides the memory
     latency that the hardware prefetchers leave at page boundaries.
@@ -111,9 +110,6 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
                "dot products with 8-bit activations">,
     Option<"prefetchDistance", "prefetch-distance", "int64_t", "0",
            "Bytes of a weight row prefetched ahead of the decoded group">,
-    Option<"rowTile", "row-tile", "int64_t", "4",
-           "Activation rows that share each decoded weight block with "
-           "integer-dot (half as many with f32 activations)">,
     Option<"vnni", "vnni", "bool", "false",
            "Integer dot products with vpdpbusd (AVX-VNNI or AVX512-VNNI with "
            "AVX512VL)">,

@@ -110,17 +110,12 @@ void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) 
   if (options.int8Activations && targetHasFeature(options, "avx2"))
     quantized.integerDot = {"q4_0", "q4_1"};
   quantized.prefetchDistance = 1024;
-  // A prefill decodes each weight block once for 4 activation rows (8 with
-  // AVX-512's 32 vector registers; the f32 path half as many): Q4_0 pp512
-  // 1.2-1.25x faster than once per row, Q8_0 1.1x faster than 2 rows with
-  // AVX-512. vpdpbusd replaces the vpmaddubsw/vpmaddwd pair: 1.1x faster
-  // decode and prefill.
-  quantized.rowTile = targetHasFeature(options, "avx512f") ? 8 : 4;
+  // vpdpbusd replaces the vpmaddubsw/vpmaddwd pair: 1.1x faster decode.
   quantized.vnni = targetHasFeature(options, "avxvnni") ||
                    (targetHasFeature(options, "avx512vnni") &&
                     targetHasFeature(options, "avx512vl"));
   // With AVX512-VNNI, Q4_0/Q4_1 take pairs of blocks per 512-bit vpdpbusd
-  // and two weight rows per activation load: 1.1x faster pp512 and decode.
+  // and two weight rows per activation load: 1.1x faster decode.
   quantized.wide = targetHasFeature(options, "avx512vnni") &&
                    targetHasFeature(options, "avx512bw");
   // Prefill (the transposed form) uses the f32 matmul's register tiles.

@@ -290,16 +290,14 @@ bool innerUnitStride(MemRefType type) {
          strides.back() == 1;
 }
 
-/// Loops over the weight rows (columns of y) and activation rows around
-/// `dot`, which builds the dot products of weight row `row` (absolute) with
-/// the `count` activation rows from `r`; each is added to y[r + i, column].
-/// Activation rows go `tile` at a time, the remainder one at a time.
+/// Loops over the weight rows (columns of y), `columnTile` at a time, and
+/// the activation rows around `dot`, which builds the dot products of weight
+/// rows `row` + j (absolute) with activation row `r`; each is added to
+/// y[r, column + j].
 void emitOutputLoops(
     OpBuilder &b, Location loc, Value y, Value rowStart, int64_t rows,
-    int64_t columns, int64_t tile,
-    function_ref<SmallVector<Value>(OpBuilder &, Value row, Value r,
-                                    int64_t count)>
-        dot,
+    int64_t columns,
+    function_ref<SmallVector<Value>(OpBuilder &, Value row, Value r)> dot,
     int64_t columnTile = 1) {
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -311,33 +309,22 @@ void emitOutputLoops(
   b.setInsertionPointToStart(columnLoop.getBody());
   Value column = columnLoop.getInductionVar();
   Value row = arith::AddIOp::create(b, loc, rowStart, column);
-  int64_t tiled = rows - rows % tile;
-  auto emitRows = [&](int64_t from, int64_t to, int64_t count) {
-    if (from >= to)
-      return;
-    auto rowLoop = scf::ForOp::create(b, loc, index(from), index(to), index(count));
-    OpBuilder::InsertionGuard rowGuard(b);
-    b.setInsertionPointToStart(rowLoop.getBody());
-    Value r = rowLoop.getInductionVar();
-    SmallVector<Value> sums = dot(b, row, r, count);
-    for (auto [n, sum] : llvm::enumerate(sums)) {
-      Value at = addIndex(b, loc, r, n / columnTile);
-      Value to = addIndex(b, loc, column, n % columnTile);
-      Value old = memref::LoadOp::create(b, loc, y, ValueRange{at, to});
-      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
-                              y, ValueRange{at, to});
-    }
-  };
-  emitRows(0, tiled, tile);
-  emitRows(tiled, rows, 1);
+  auto rowLoop = scf::ForOp::create(b, loc, index(0), index(rows), index(1));
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value r = rowLoop.getInductionVar();
+  SmallVector<Value> sums = dot(b, row, r);
+  for (auto [j, sum] : llvm::enumerate(sums)) {
+    Value to = addIndex(b, loc, column, j);
+    Value old = memref::LoadOp::create(b, loc, y, ValueRange{r, to});
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum), y,
+                            ValueRange{r, to});
+  }
 }
 
-/// Weights decoded to f32 vectors and multiplied with the f32 activations,
-/// `rowTile` activation rows sharing each decoded chunk.
+/// Weights decoded to f32 vectors and multiplied with the f32 activations.
 void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                     Value y, Value weights, Value rowStart, int64_t rows,
-                    int64_t columns, int64_t depth, int64_t prefetchDistance,
-                    int64_t rowTile) {
+                    int64_t columns, int64_t depth, int64_t prefetchDistance) {
   GroupShape group = groupShape(ggml);
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -346,11 +333,9 @@ void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
   Value zeros = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(f32x32, b.getF32FloatAttr(0.0f)));
   emitOutputLoops(
-      b, loc, y, rowStart, rows, columns, rowTile,
-      [&](OpBuilder &b, Value row, Value r, int64_t count) {
-        SmallVector<Value> init(count, zeros);
+      b, loc, y, rowStart, rows, columns, [&](OpBuilder &b, Value row, Value r) {
         auto groups = scf::ForOp::create(
-            b, loc, index(0), index(depth / group.weights), index(1), init,
+            b, loc, index(0), index(depth / group.weights), index(1), zeros,
             [&](OpBuilder &lb, Location l, Value g, ValueRange carried) {
               ChunkDecoder decoder(lb, l, weights, row);
               Value start = arith::MulIOp::create(
@@ -359,25 +344,20 @@ void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
               Value firstWeight = arith::MulIOp::create(
                   lb, l, g,
                   arith::ConstantIndexOp::create(lb, l, group.weights));
-              SmallVector<Value> acc(carried.begin(), carried.end());
+              Value acc = carried[0];
               for (int64_t c = 0; c < group.chunks; ++c) {
                 Value w = decodeChunk(decoder, ggml, start, c);
                 Value at = decoder.add(firstWeight, c * kLanes);
-                for (int64_t i = 0; i < count; ++i) {
-                  Value activations = vector::LoadOp::create(
-                      lb, l, f32x32, x, ValueRange{decoder.add(r, i), at});
-                  acc[i] = vector::FMAOp::create(lb, l, activations, w, acc[i]);
-                }
+                Value activations =
+                    vector::LoadOp::create(lb, l, f32x32, x, ValueRange{r, at});
+                acc = vector::FMAOp::create(lb, l, activations, w, acc);
               }
               scf::YieldOp::create(lb, l, acc);
             });
         // The lanes are summed as a tree, not in lane order.
-        SmallVector<Value> sums;
-        for (Value acc : groups.getResults())
-          sums.push_back(vector::ReductionOp::create(
-              b, loc, vector::CombiningKind::ADD, acc, Value(),
-              arith::FastMathFlags::reassoc));
-        return sums;
+        return SmallVector<Value>{vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, groups.getResult(0), Value(),
+            arith::FastMathFlags::reassoc)};
       });
 }
 
@@ -528,13 +508,12 @@ SmallVector<Value> sumLanesAndOffsets(OpBuilder &b, Location loc,
 /// dx = max|x| / 127, q = round(x / dx)), then each block contributes
 /// dw * dx * sum(qw * qx), the sum from vpmaddubsw (|qw| as u8 times qx with
 /// qw's sign) and vpmaddwd, or with `vnni` one vpdpbusd; q4_1's offset adds
-/// m * dx * sum(qx). `rowTile` activation rows share each decoded block.
-/// With `wide` (AVX512-VNNI), Q4_0/Q4_1 rows of an even number of blocks go
+/// m * dx * sum(qx). With `wide` (AVX512-VNNI), Q4_0/Q4_1 rows of an even number of blocks go
 /// two blocks per 512-bit vpdpbusd, two weight rows at a time.
 void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                       Value y, Value weights, Value rowStart, int64_t rows,
                       int64_t columns, int64_t depth, int64_t prefetchDistance,
-                      int64_t rowTile, bool vnni, bool wide) {
+                      bool vnni, bool wide) {
   graph::GgmlBlockLayout block = graph::getBlockLayout(ggml);
   int64_t blocks = depth / kLanes;
   bool offset = ggml == graph::GgmlType::Q4_1;
@@ -662,11 +641,10 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
     // Two weight rows share each activation row's loads.
     int64_t weightRows = columns % 2 == 0 ? 2 : 1;
     emitOutputLoops(
-        b, loc, y, rowStart, rows, columns, rowTile,
-        [&](OpBuilder &b, Value row, Value r, int64_t count) {
-          int64_t tileSums = count * weightRows;
-          SmallVector<Value> init(tileSums, zeros16);
-          init.append(tileSums, zero);
+        b, loc, y, rowStart, rows, columns,
+        [&](OpBuilder &b, Value row, Value r) {
+          SmallVector<Value> init(weightRows, zeros16);
+          init.append(weightRows, zero);
           auto loop = scf::ForOp::create(
               b, loc, index(0), index(blocks / 2), index(1), init,
               [&](OpBuilder &lb, Location l, Value pair, ValueRange carried) {
@@ -700,54 +678,44 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
                 Value lanes = arith::MulIOp::create(
                     lb, l, pair, arith::ConstantIndexOp::create(lb, l, 16));
                 SmallVector<Value> next(carried.begin(), carried.end());
-                for (int64_t i = 0; i < count; ++i) {
-                  Value xRow = addIndex(lb, l, r, i);
-                  Value xq = vector::LoadOp::create(lb, l, i8x64, qx,
-                                                    ValueRange{xRow, at});
-                  Value acc = offset ? zeroInts16
-                                     : vector::LoadOp::create(lb, l, i32x16, start8,
-                                                              ValueRange{xRow, lanes})
-                                           .getResult();
-                  Value xScale = vector::LoadOp::create(lb, l, f32x16, dxLanes,
-                                                        ValueRange{xRow, lanes});
-                  Value s0, s1;
+                Value xq = vector::LoadOp::create(lb, l, i8x64, qx, ValueRange{r, at});
+                Value acc = offset ? zeroInts16
+                                   : vector::LoadOp::create(lb, l, i32x16, start8,
+                                                            ValueRange{r, lanes})
+                                         .getResult();
+                Value xScale = vector::LoadOp::create(lb, l, f32x16, dxLanes,
+                                                      ValueRange{r, lanes});
+                Value s0, s1;
+                if (offset) {
+                  s0 = memref::LoadOp::create(lb, l, sx, ValueRange{r, first});
+                  s1 = memref::LoadOp::create(lb, l, sx, ValueRange{r, second});
+                }
+                for (int64_t j = 0; j < weightRows; ++j) {
+                  Value sums = callIntrinsic(lb, l, "llvm.x86.avx512.vpdpbusd.512",
+                                             i32x16, {acc, q[j], xq});
+                  Value asFloat = arith::SIToFPOp::create(lb, l, f32x16, sums);
+                  Value scale = arith::MulFOp::create(lb, l, dw[j], xScale);
+                  next[j] = vector::FMAOp::create(lb, l, asFloat, scale, next[j]);
                   if (offset) {
-                    s0 = memref::LoadOp::create(lb, l, sx, ValueRange{xRow, first});
-                    s1 = memref::LoadOp::create(lb, l, sx, ValueRange{xRow, second});
-                  }
-                  for (int64_t j = 0; j < weightRows; ++j) {
-                    int64_t n = i * weightRows + j;
-                    Value sums = callIntrinsic(lb, l, "llvm.x86.avx512.vpdpbusd.512",
-                                               i32x16, {acc, q[j], xq});
-                    Value asFloat = arith::SIToFPOp::create(lb, l, f32x16, sums);
-                    Value scale = arith::MulFOp::create(lb, l, dw[j], xScale);
-                    next[n] = vector::FMAOp::create(lb, l, asFloat, scale, next[n]);
-                    if (offset) {
-                      Value both = arith::AddFOp::create(
-                          lb, l, arith::MulFOp::create(lb, l, m0[j], s0),
-                          arith::MulFOp::create(lb, l, m1[j], s1));
-                      next[tileSums + n] =
-                          arith::AddFOp::create(lb, l, next[tileSums + n], both);
-                    }
+                    Value both = arith::AddFOp::create(
+                        lb, l, arith::MulFOp::create(lb, l, m0[j], s0),
+                        arith::MulFOp::create(lb, l, m1[j], s1));
+                    next[weightRows + j] =
+                        arith::AddFOp::create(lb, l, next[weightRows + j], both);
                   }
                 }
                 scf::YieldOp::create(lb, l, next);
               });
-          return sumLanesAndOffsets(b, loc, loop, tileSums);
+          return sumLanesAndOffsets(b, loc, loop, weightRows);
         },
         weightRows);
     return;
   }
 
-  // Activation rows go `rowTile` at a time (prefill): each weight block is
-  // decoded once for all of them.
   emitOutputLoops(
-      b, loc, y, rowStart, rows, columns, rowTile,
-      [&](OpBuilder &b, Value row, Value r, int64_t count) {
-        SmallVector<Value> init(count, zeros);
-        init.append(count, zero);
+      b, loc, y, rowStart, rows, columns, [&](OpBuilder &b, Value row, Value r) {
         auto loop = scf::ForOp::create(
-            b, loc, index(0), index(blocks), index(1), init,
+            b, loc, index(0), index(blocks), index(1), ValueRange{zeros, zero},
             [&](OpBuilder &lb, Location l, Value blk, ValueRange carried) {
               ChunkDecoder decoder(lb, l, weights, row);
               Value start = arith::MulIOp::create(
@@ -770,48 +738,44 @@ void emitIntegerLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
               if (!offset)
                 magnitude = math::AbsIOp::create(lb, l, wq);
               Value m = offset ? decoder.half(start, 2) : Value();
-              SmallVector<Value> next(carried.begin(), carried.end());
-              for (int64_t i = 0; i < count; ++i) {
-                Value xRow = decoder.add(r, i);
-                Value xq =
-                    vector::LoadOp::create(lb, l, i8x32, qx, ValueRange{xRow, at});
-                Value unsignedW = offset ? wq : magnitude;
-                Value signedX = offset ? xq
-                                       : callIntrinsic(lb, l, "llvm.x86.avx2.psign.b",
-                                                       i8x32, {xq, wq});
-                Value sums;
-                if (vnni) {
-                  sums = callIntrinsic(lb, l, "llvm.x86.avx512.vpdpbusd.256",
-                                       i32x8, {zeroInts, unsignedW, signedX});
-                } else {
-                  Value products = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.ub.sw",
-                                                 i16x16, {unsignedW, signedX});
-                  sums = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.wd", i32x8,
-                                       {products, ones});
-                }
-                Value asFloat = arith::SIToFPOp::create(lb, l, f32x8, sums);
-                Value xScale =
-                    memref::LoadOp::create(lb, l, dx, ValueRange{xRow, blk});
-                Value scale = arith::MulFOp::create(lb, l, dw, xScale);
-                next[i] = vector::FMAOp::create(
-                    lb, l, asFloat,
-                    vector::BroadcastOp::create(lb, l, f32x8, scale), next[i]);
-                if (offset) {
-                  Value s = memref::LoadOp::create(lb, l, sx, ValueRange{xRow, blk});
-                  next[count + i] = arith::AddFOp::create(
-                      lb, l, next[count + i], arith::MulFOp::create(lb, l, m, s));
-                }
+              Value xq =
+                  vector::LoadOp::create(lb, l, i8x32, qx, ValueRange{r, at});
+              Value unsignedW = offset ? wq : magnitude;
+              Value signedX = offset ? xq
+                                     : callIntrinsic(lb, l, "llvm.x86.avx2.psign.b",
+                                                     i8x32, {xq, wq});
+              Value sums;
+              if (vnni) {
+                sums = callIntrinsic(lb, l, "llvm.x86.avx512.vpdpbusd.256", i32x8,
+                                     {zeroInts, unsignedW, signedX});
+              } else {
+                Value products = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.ub.sw",
+                                               i16x16, {unsignedW, signedX});
+                sums = callIntrinsic(lb, l, "llvm.x86.avx2.pmadd.wd", i32x8,
+                                     {products, ones});
               }
-              scf::YieldOp::create(lb, l, next);
+              Value asFloat = arith::SIToFPOp::create(lb, l, f32x8, sums);
+              Value xScale = memref::LoadOp::create(lb, l, dx, ValueRange{r, blk});
+              Value scale = arith::MulFOp::create(lb, l, dw, xScale);
+              Value acc = vector::FMAOp::create(
+                  lb, l, asFloat, vector::BroadcastOp::create(lb, l, f32x8, scale),
+                  carried[0]);
+              Value offsetSum = carried[1];
+              if (offset) {
+                Value s = memref::LoadOp::create(lb, l, sx, ValueRange{r, blk});
+                offsetSum = arith::AddFOp::create(lb, l, offsetSum,
+                                                  arith::MulFOp::create(lb, l, m, s));
+              }
+              scf::YieldOp::create(lb, l, ValueRange{acc, offsetSum});
             });
-        return sumLanesAndOffsets(b, loc, loop, count);
+        return sumLanesAndOffsets(b, loc, loop, 1);
       });
 }
 
 LogicalResult rewrite(linalg::GenericOp op,
                       ArrayRef<graph::GgmlType> integerFormats,
-                      int64_t prefetchDistance, int64_t rowTile, bool vnni,
-                      bool wide, PanelShape panel) {
+                      int64_t prefetchDistance, bool vnni, bool wide,
+                      PanelShape panel) {
   auto format = op->getAttrOfType<graph::GgmlTypeAttr>(graph::kQuantizedMatmulAttr);
   if (!format || !op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
       op.getNumDpsInits() != 1 || op.getNumLoops() != 3)
@@ -881,11 +845,10 @@ LogicalResult rewrite(linalg::GenericOp op,
                    prefetchDistance, panel, decoded, sums);
   } else if (llvm::is_contained(integerFormats, ggml))
     emitIntegerLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
-                     depth, prefetchDistance, rowTile, vnni, wide);
+                     depth, prefetchDistance, vnni, wide);
   else
-    // The f32 path's accumulators are four times as wide (vector<32xf32>).
     emitFloatLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns,
-                   depth, prefetchDistance, std::max<int64_t>(rowTile / 2, 1));
+                   depth, prefetchDistance);
   op.erase();
   return success();
 }
@@ -906,11 +869,6 @@ struct QuantizedMatmulPass
       }
       integerFormats.push_back(*format);
     }
-    if (rowTile < 1) {
-      getOperation().emitError("lathe-cpu-quantized-matmul: row-tile must be "
-                               "positive");
-      return signalPassFailure();
-    }
     if (panelRows < 1 || panelWidth < 1) {
       getOperation().emitError("lathe-cpu-quantized-matmul: panel-rows and "
                                "panel-width must be positive");
@@ -928,7 +886,7 @@ struct QuantizedMatmulPass
     });
     // A generic that does not have the expected form keeps its scalar body.
     for (linalg::GenericOp op : ops)
-      (void)rewrite(op, integerFormats, prefetchDistance, rowTile, vnni, wide,
+      (void)rewrite(op, integerFormats, prefetchDistance, vnni, wide,
                     PanelShape{panelRows, panelWidth});
   }
 };

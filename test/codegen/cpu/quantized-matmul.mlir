@@ -1,13 +1,11 @@
 // RUN: lathe-opt --lathe-cpu-quantized-matmul %s -split-input-file | FileCheck %s
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0,q4_0,q4_1" %s -split-input-file | FileCheck %s --check-prefix=INT
-// RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0 row-tile=2 vnni=true" %s -split-input-file | FileCheck %s --check-prefix=VNNI
-// RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q4_0 row-tile=2 vnni=true wide=true" %s -split-input-file | FileCheck %s --check-prefix=WIDE
+// RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0 vnni=true" %s -split-input-file | FileCheck %s --check-prefix=VNNI
+// RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q4_0 vnni=true wide=true" %s -split-input-file | FileCheck %s --check-prefix=WIDE
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="prefetch-distance=512" %s -split-input-file | FileCheck %s --check-prefix=PREFETCH
 // RUN: lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q8_0 panel-rows=3 panel-width=16" %s -split-input-file | FileCheck %s --check-prefix=PANEL
 // RUN: not lathe-opt --lathe-cpu-quantized-matmul="integer-dot=q6_K" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-FORMAT
 // BAD-FORMAT: error: lathe-cpu-quantized-matmul: integer-dot supports q8_0, q4_0 and q4_1, not 'q6_K'
-// RUN: not lathe-opt --lathe-cpu-quantized-matmul="row-tile=0" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-TILE
-// BAD-TILE: error: lathe-cpu-quantized-matmul: row-tile must be positive
 // RUN: not lathe-opt --lathe-cpu-quantized-matmul="panel-width=0" %s -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD-PANEL
 // BAD-PANEL: error: lathe-cpu-quantized-matmul: panel-rows and panel-width must be positive
 
@@ -20,20 +18,15 @@
 // CHECK: %[[FIRST:.+]] = arith.addi %{{.+}}, %[[WG]] : index
 // CHECK: scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step
 // CHECK:   %[[ROW:.+]] = arith.addi %[[FIRST]], %[[N]] : index
-// Two activation rows share each decoded block.
 // CHECK:   scf.for %[[M:.+]] = %{{.+}} to %{{.+}} step
-// CHECK:     %[[ACC:.+]]:2 = scf.for {{.+}} -> (vector<32xf32>, vector<32xf32>)
+// CHECK:     %[[ACC:.+]] = scf.for {{.+}} -> (vector<32xf32>)
 // CHECK:       %[[Q:.+]] = vector.load %[[W]][%[[ROW]], %{{.+}}] : memref<8x68xi8>, vector<32xi8>
 // CHECK:       arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
 // CHECK:       vector.bitcast %{{.+}} : vector<2xi8> to vector<1xf16>
 // CHECK:       %[[WV:.+]] = arith.mulf
 // CHECK:       %[[X0:.+]] = vector.load %[[X]][%[[M]], %{{.+}}] : memref<2x64xf32>, vector<32xf32>
 // CHECK:       vector.fma %[[X0]], %[[WV]], %{{.+}} : vector<32xf32>
-// CHECK:       %[[M1:.+]] = arith.addi %[[M]], %{{.+}} : index
-// CHECK:       %[[X1:.+]] = vector.load %[[X]][%[[M1]], %{{.+}}] : memref<2x64xf32>, vector<32xf32>
-// CHECK:       vector.fma %[[X1]], %[[WV]], %{{.+}} : vector<32xf32>
-// CHECK:     %[[SUM:.+]] = vector.reduction <add>, %[[ACC]]#0 fastmath<reassoc> : vector<32xf32> into f32
-// CHECK:     vector.reduction <add>, %[[ACC]]#1 fastmath<reassoc> : vector<32xf32> into f32
+// CHECK:     %[[SUM:.+]] = vector.reduction <add>, %[[ACC]] fastmath<reassoc> : vector<32xf32> into f32
 // CHECK:     %[[OLD:.+]] = memref.load %[[Y]][%[[M]], %[[N]]]
 // CHECK:     %[[NEW:.+]] = arith.addf %[[OLD]], %[[SUM]] : f32
 // CHECK:     memref.store %[[NEW]], %[[Y]][%[[M]], %[[N]]]
@@ -61,16 +54,11 @@
 // INT: memref.load %[[DX]]
 // INT: vector.fma %{{.+}} : vector<8xf32>
 
-// With row-tile=2 both activation rows share each decoded block (one load of
-// the weights, two of the activations), and with vnni each row's block is
-// one vpdpbusd.
+// With vnni each block is one vpdpbusd.
 // VNNI-LABEL: func.func @q8_0
 // VNNI: %[[QX:.+]] = memref.alloca() : memref<2x64xi8>
-// VNNI: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<8xf32>, vector<8xf32>, f32, f32)
+// VNNI: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args({{.+}}) -> (vector<8xf32>, f32)
 // VNNI:   vector.load %{{.+}} : memref<8x68xi8>, vector<32xi8>
-// VNNI-NOT: memref<8x68xi8>, vector<32xi8>
-// VNNI:   vector.load %[[QX]]
-// VNNI:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // VNNI:   vector.load %[[QX]]
 // VNNI:   llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
 // VNNI-NOT: pmadd
@@ -99,8 +87,8 @@ func.func @q8_0(%x: memref<2x64xf32>, %w: memref<8x68xi8>, %y: memref<2x4xf32>, 
 // wide: Q4_0 with 512-bit vpdpbusd over pairs of blocks. The nibbles stay
 // unsigned and each activation row's accumulator starts at -8 times the sums
 // of its lanes' activations (precomputed with each block's scale in 8 lanes);
-// two weight rows share every activation row's loads, so a tile of 2
-// activation rows carries 4 vector sums (and 4 unused offsets).
+// two weight rows share every activation row's loads, so the loop carries
+// 2 vector sums (and 2 unused offsets).
 // WIDE-LABEL: func.func @q4_0
 // WIDE-DAG: %[[QX:.+]] = memref.alloca() : memref<2x64xi8>
 // WIDE-DAG: %[[LANES:.+]] = memref.alloca() : memref<2x16xf32>
@@ -108,13 +96,12 @@ func.func @q8_0(%x: memref<2x64xf32>, %w: memref<8x68xi8>, %y: memref<2x4xf32>, 
 // WIDE: arith.muli %{{.+}}, %{{.+}} : vector<8xi32>
 // WIDE: vector.store %{{.+}}, %[[START]]
 // WIDE: scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step %[[TWO:.+]] {
-// WIDE: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, f32, f32, f32, f32)
+// WIDE: scf.for {{.+}} -> (vector<16xf32>, vector<16xf32>, f32, f32)
 // WIDE-COUNT-2: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, {{.+}}] : vector<32xi8>, vector<32xi8>
 // WIDE: vector.load %[[QX]]{{.+}} : memref<2x64xi8>, vector<64xi8>
 // WIDE: vector.load %[[START]]{{.+}} : memref<2x16xi32>, vector<16xi32>
 // WIDE-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
-// WIDE: vector.load %[[QX]]{{.+}} : memref<2x64xi8>, vector<64xi8>
-// WIDE-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// WIDE-NOT: vpdpbusd
 // WIDE-NOT: pmadd
 // WIDE: scf.yield
 func.func @q4_0(%x: memref<2x64xf32>, %w: memref<4x36xi8>, %y: memref<2x4xf32>) attributes {dispatch.kernel} {
