@@ -35,6 +35,7 @@ struct FormDispatchesPass
     getOperation().walk([&](func::FuncOp func) {
       if (!func->hasAttr("lathe.entry"))
         return;
+      splitSharedFills(func);
       for (Operation &op : func.getBody().getOps())
         if (auto linalgOp = dyn_cast<linalg::LinalgOp>(&op))
           if (linalgOp.hasPureTensorSemantics())
@@ -51,6 +52,31 @@ struct FormDispatchesPass
         rewriter.eraseOp(fill);
       else if (failed(formDispatch(rewriter, fill)))
         return signalPassFailure();
+    }
+  }
+
+  /// Gives every linalg op whose init is a fill shared with other users (CSE
+  /// merges the zero fills of all same-shaped matmuls of a model) a fill of
+  /// its own, which then fuses into its workgroups: a shared fill would be
+  /// one dispatch, and bufferization would copy its buffer for every op that
+  /// writes into it.
+  static void splitSharedFills(func::FuncOp func) {
+    SmallVector<linalg::FillOp> fills;
+    for (Operation &op : func.getBody().getOps())
+      if (auto fill = dyn_cast<linalg::FillOp>(&op))
+        if (fill.hasPureTensorSemantics() && !fill->hasOneUse())
+          fills.push_back(fill);
+    for (linalg::FillOp fill : fills) {
+      for (OpOperand &use : llvm::make_early_inc_range(fill->getUses())) {
+        auto consumer = dyn_cast<linalg::LinalgOp>(use.getOwner());
+        if (!consumer || !consumer.isDpsInit(&use) ||
+            consumer->getBlock() != fill->getBlock())
+          continue;
+        OpBuilder b(consumer);
+        use.set(b.clone(*fill)->getResult(0));
+      }
+      if (fill->use_empty())
+        fill->erase();
     }
   }
 

@@ -51,7 +51,8 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
     minimize the operand bytes that all workgroups read together; column
     tiles are multiples of 64 and row tiles at least 96 rows, dividing the
     extents exactly. A `linalg.fill` whose only use is the init of another
-    op is fused into that op's workgroups.
+    op is fused into that op's workgroups; a fill that initializes several
+    ops is first cloned for each of them.
   }];
   let options = [
     Option<"workgroupTarget", "workgroup-target", "int64_t", "16",

@@ -108,6 +108,39 @@ func.func @fill_fused_into_init(%c: tensor<32xf32>) -> tensor<32xf32> attributes
 
 // -----
 
+// A fill shared by two ops (as CSE leaves the zero fills of same-shaped
+// matmuls) is cloned for each, and each clone runs in its op's workgroups:
+// no dispatch fills a buffer that the ops would copy.
+// CHECK-LABEL: func.func @shared_fill
+// CHECK-NOT: linalg.fill
+// CHECK: scf.forall (
+// CHECK:   linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2xf32>)
+// CHECK:   linalg.generic
+// CHECK: scf.forall (
+// CHECK:   linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2xf32>)
+// CHECK:   linalg.generic
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: scf.forall (
+// CHECK: return
+#id3 = affine_map<(d0) -> (d0)>
+func.func @shared_fill(%c: tensor<32xf32>) -> (tensor<32xf32>, tensor<32xf32>) attributes {lathe.entry} {
+  %one = arith.constant 1.0 : f32
+  %f = linalg.fill ins(%one : f32) outs(%c : tensor<32xf32>) -> tensor<32xf32>
+  %r = linalg.generic {indexing_maps = [#id3], iterator_types = ["parallel"]} outs(%f : tensor<32xf32>) {
+  ^bb0(%o: f32):
+    %e = math.exp %o : f32
+    linalg.yield %e : f32
+  } -> tensor<32xf32>
+  %s = linalg.generic {indexing_maps = [#id3], iterator_types = ["parallel"]} outs(%f : tensor<32xf32>) {
+  ^bb0(%o: f32):
+    %e = math.log %o : f32
+    linalg.yield %e : f32
+  } -> tensor<32xf32>
+  return %r, %s : tensor<32xf32>, tensor<32xf32>
+}
+
+// -----
+
 // A large matmul is split into a grid of result tiles, between a quarter and
 // a half of the workgroup target, minimizing the operand rows and columns
 // all tiles read (16: 2 x 2 tiles; 4: 2 x 1); its zero fill runs in the
