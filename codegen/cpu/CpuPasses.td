@@ -127,6 +127,21 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
                            "mlir::math::MathDialect", "mlir::LLVM::LLVMDialect"];
 }
 
+def ApproximateExp : Pass<"lathe-cpu-approximate-exp", "mlir::ModuleOp"> {
+  let summary = "Replace f32 math.exp by an inline polynomial approximation";
+  let description = [{
+    Rewrites every f32 (scalar or vector) `math.exp` with MLIR's polynomial
+    approximation (range reduction by ln 2, a polynomial, the exponent built
+    in the bits; the ONNX Exp and Softmax node tests and the f32 LLM logits
+    tests pass with it unchanged). A libm `expf` call per element
+    keeps LLVM from vectorizing the loops around it (the softmax of
+    attention computes one exponential per score); the inline arithmetic
+    vectorizes.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def EmitCpuABI : Pass<"lathe-cpu-emit-abi", "mlir::ModuleOp"> {
   let summary = "Emit the exported ABI wrappers and metadata of a model library";
   let description = [{

@@ -131,6 +131,7 @@ void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) 
   pm.addPass(createCSEPass());
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll(true)));
+  pm.addPass(lathe::cpu::createApproximateExp());
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
