@@ -248,6 +248,23 @@ Value decodeChunk(ChunkDecoder &d, graph::GgmlType format, Value start,
   llvm_unreachable("unknown ggml type");
 }
 
+/// Decodes weight group `g` of weight row `row` (prefetching
+/// `prefetchDistance` bytes ahead) and calls `use` with each of its chunks, as
+/// vector<32xf32>, and the index of the chunk's first weight in the row.
+void decodeGroup(OpBuilder &b, Location loc, graph::GgmlType ggml, Value weights,
+                 Value row, Value g, int64_t prefetchDistance,
+                 function_ref<void(Value chunk, Value k)> use) {
+  GroupShape group = groupShape(ggml);
+  ChunkDecoder decoder(b, loc, weights, row);
+  Value start = arith::MulIOp::create(
+      b, loc, g, arith::ConstantIndexOp::create(b, loc, group.bytes));
+  decoder.prefetch(start, prefetchDistance);
+  Value firstWeight = arith::MulIOp::create(
+      b, loc, g, arith::ConstantIndexOp::create(b, loc, group.weights));
+  for (int64_t c = 0; c < group.chunks; ++c)
+    use(decodeChunk(decoder, ggml, start, c), decoder.add(firstWeight, c * kLanes));
+}
+
 /// The weight row of the generic's first iteration (n = 0): the body's row
 /// index with every linalg.index replaced by 0, rebuilt before the generic.
 FailureOr<Value> firstRow(OpBuilder &b, linalg::GenericOp op, Value rowIndex) {
@@ -337,21 +354,13 @@ void emitFloatLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value x,
         auto groups = scf::ForOp::create(
             b, loc, index(0), index(depth / group.weights), index(1), zeros,
             [&](OpBuilder &lb, Location l, Value g, ValueRange carried) {
-              ChunkDecoder decoder(lb, l, weights, row);
-              Value start = arith::MulIOp::create(
-                  lb, l, g, arith::ConstantIndexOp::create(lb, l, group.bytes));
-              decoder.prefetch(start, prefetchDistance);
-              Value firstWeight = arith::MulIOp::create(
-                  lb, l, g,
-                  arith::ConstantIndexOp::create(lb, l, group.weights));
               Value acc = carried[0];
-              for (int64_t c = 0; c < group.chunks; ++c) {
-                Value w = decodeChunk(decoder, ggml, start, c);
-                Value at = decoder.add(firstWeight, c * kLanes);
-                Value activations =
-                    vector::LoadOp::create(lb, l, f32x32, x, ValueRange{r, at});
-                acc = vector::FMAOp::create(lb, l, activations, w, acc);
-              }
+              decodeGroup(lb, l, ggml, weights, row, g, prefetchDistance,
+                          [&](Value w, Value k) {
+                            Value activations = vector::LoadOp::create(
+                                lb, l, f32x32, x, ValueRange{r, k});
+                            acc = vector::FMAOp::create(lb, l, activations, w, acc);
+                          });
               scf::YieldOp::create(lb, l, acc);
             });
         // The lanes are summed as a tree, not in lane order.
@@ -448,14 +457,10 @@ void emitPanelLoops(OpBuilder &b, Location loc, graph::GgmlType ggml, Value xT,
       Value row = arith::AddIOp::create(
           b, loc, rowStart, arith::AddIOp::create(b, loc, n0, i));
       forLoop(0, depth / group.weights, 1, [&](Value g) {
-        ChunkDecoder decoder(b, loc, weights, row);
-        Value start = arith::MulIOp::create(b, loc, g, index(group.bytes));
-        decoder.prefetch(start, prefetchDistance);
-        Value firstWeight = arith::MulIOp::create(b, loc, g, index(group.weights));
-        for (int64_t c = 0; c < group.chunks; ++c)
-          vector::StoreOp::create(b, loc, decodeChunk(decoder, ggml, start, c),
-                                  decoded,
-                                  ValueRange{i, decoder.add(firstWeight, c * kLanes)});
+        decodeGroup(b, loc, ggml, weights, row, g, prefetchDistance,
+                    [&](Value w, Value k) {
+                      vector::StoreOp::create(b, loc, w, decoded, ValueRange{i, k});
+                    });
       });
     });
     int64_t fullRows = rows - rows % shape.width;

@@ -115,6 +115,9 @@ private:
                           int64_t attendedRows, bool returnsHidden,
                           const WeightsLayout &layout);
   void buildHead(ModuleOp module, const WeightsLayout &layout);
+  /// Marks `func` as an entry with these input and output names and dtypes.
+  void markEntry(func::FuncOp func, ArrayRef<StringRef> inputNames,
+                 ArrayRef<StringRef> inputDtypes, StringRef outputName);
   const std::string &headWeight() const {
     static const std::string tied = "token_embd.weight", own = "output.weight";
     return config.tiedEmbeddings ? tied : own;
@@ -530,13 +533,8 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
   b.setInsertionPointToStart(body);
 
   // Names, and what the runtime binds to the trailing arguments.
-  func->setAttr("lathe.entry", b.getUnitAttr());
-  func->setAttr("lathe.input_names",
-                b.getStrArrayAttr({tokens == 1 ? "token" : "tokens", "position"}));
-  func->setAttr("lathe.input_dtypes", b.getStrArrayAttr({"i32", "i64"}));
-  func->setAttr("lathe.output_names",
-                b.getStrArrayAttr({returnsHidden ? "hidden" : "logits"}));
-  func->setAttr("lathe.output_dtypes", b.getStrArrayAttr({"f32"}));
+  markEntry(func, {tokens == 1 ? "token" : "tokens", "position"}, {"i32", "i64"},
+            returnsHidden ? "hidden" : "logits");
   paramValues.clear();
   for (auto [i, p] : llvm::enumerate(paramOrder)) {
     unsigned arg = 2 + i;
@@ -680,6 +678,15 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
   return func;
 }
 
+void LlmBuilder::markEntry(func::FuncOp func, ArrayRef<StringRef> inputNames,
+                           ArrayRef<StringRef> inputDtypes, StringRef outputName) {
+  func->setAttr("lathe.entry", b.getUnitAttr());
+  func->setAttr("lathe.input_names", b.getStrArrayAttr(inputNames));
+  func->setAttr("lathe.input_dtypes", b.getStrArrayAttr(inputDtypes));
+  func->setAttr("lathe.output_names", b.getStrArrayAttr({outputName}));
+  func->setAttr("lathe.output_dtypes", b.getStrArrayAttr({"f32"}));
+}
+
 void LlmBuilder::buildHead(ModuleOp module, const WeightsLayout &layout) {
   Type f32 = b.getF32Type();
   auto hiddenType = RankedTensorType::get({1, config.embedding}, f32);
@@ -692,11 +699,7 @@ void LlmBuilder::buildHead(ModuleOp module, const WeightsLayout &layout) {
       b.getFunctionType({hiddenType, params[weight].type}, {logitsType}));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
-  func->setAttr("lathe.entry", b.getUnitAttr());
-  func->setAttr("lathe.input_names", b.getStrArrayAttr({"hidden"}));
-  func->setAttr("lathe.input_dtypes", b.getStrArrayAttr({"f32"}));
-  func->setAttr("lathe.output_names", b.getStrArrayAttr({"logits"}));
-  func->setAttr("lathe.output_dtypes", b.getStrArrayAttr({"f32"}));
+  markEntry(func, {"hidden"}, {"f32"}, "logits");
   func.setArgAttr(1, "lathe.param", b.getStringAttr(weight));
   func.setArgAttr(1, "lathe.param_offset",
                   b.getI64IntegerAttr(layout.tensors[index].fileOffset));

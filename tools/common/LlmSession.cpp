@@ -133,24 +133,21 @@ void LlmSession::reset() {
   Position = 0;
 }
 
-bool LlmSession::headLogits(lathe_tensor *Hidden, int64_t Row,
-                            std::vector<float> &Logits, std::string &Error) {
-  Tensor In = makeTensor(LATHE_DTYPE_F32, {1, this->Hidden});
+bool LlmSession::headLogits(const float *HiddenRow, std::vector<float> &Logits,
+                            std::string &Error) {
+  Tensor In = makeTensor(LATHE_DTYPE_F32, {1, Hidden});
   Tensor Out = makeTensor(LATHE_DTYPE_F32, {1, Vocab});
   if (!In || !Out) {
     Error = "out of memory";
     return false;
   }
-  const float *Rows = static_cast<const float *>(lathe_tensor_data(Hidden));
-  std::memcpy(lathe_tensor_data(In.get()), Rows + Row * this->Hidden,
-              this->Hidden * sizeof(float));
-  lathe_tensor *Inputs[] = {In.get()};
-  lathe_tensor *Outputs[] = {Out.get()};
-  if (lathe_status Status = lathe_invoke(Module, Head, Inputs, 1, Outputs, 1)) {
+  std::memcpy(lathe_tensor_data(In.get()), HiddenRow, Hidden * sizeof(float));
+  lathe_tensor *Input = In.get(), *Output = Out.get();
+  if (lathe_status Status = lathe_invoke(Module, Head, &Input, 1, &Output, 1)) {
     Error = takeMessage(Status);
     return false;
   }
-  const float *Values = static_cast<const float *>(lathe_tensor_data(Out.get()));
+  const float *Values = static_cast<const float *>(lathe_tensor_data(Output));
   Logits.insert(Logits.end(), Values, Values + Vocab);
   return true;
 }
@@ -210,14 +207,14 @@ bool LlmSession::feed(const std::vector<int32_t> &Tokens, bool AllRows,
     if (!run(entryFor(Step), In.get(), Position, Out.get(), Error))
       return false;
     Position += Used;
+    if (!AllRows && !Last)
+      continue;
     if (Step == 1) {
-      if (AllRows || Last)
-        Logits.insert(Logits.end(), Rows, Rows + Vocab);
+      Logits.insert(Logits.end(), Rows, Rows + Vocab);
       continue;
     }
-    for (int64_t Row = AllRows ? 0 : Used - 1; Row < Used && (AllRows || Last);
-         ++Row)
-      if (!headLogits(Out.get(), Row, Logits, Error))
+    for (int64_t Row = AllRows ? 0 : Used - 1; Row < Used; ++Row)
+      if (!headLogits(Rows + Row * Hidden, Logits, Error))
         return false;
   }
   return true;

@@ -40,9 +40,9 @@ public:
 private:
   bool run(size_t entry, lathe_tensor *tokens, int64_t position,
            lathe_tensor *output, std::string &error);
-  /// Appends the logits of hidden row `row` of `hidden` to `logits`.
-  bool headLogits(lathe_tensor *hidden, int64_t row,
-                  std::vector<float> &logits, std::string &error);
+  /// Appends the logits of one hidden row (hidden floats) to `logits`.
+  bool headLogits(const float *hiddenRow, std::vector<float> &logits,
+                  std::string &error);
 
   /// The entry for `tokens` tokens (1 or the chunk) at the current position.
   size_t entryFor(int64_t tokens) const;
