@@ -32,16 +32,23 @@ struct FormDispatchesPass
 
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> roots, inits;
+    SmallVector<lathe::dispatch::AttentionOp> attentions;
     getOperation().walk([&](func::FuncOp func) {
       if (!func->hasAttr("lathe.entry"))
         return;
       splitSharedFills(func);
-      for (Operation &op : func.getBody().getOps())
+      for (Operation &op : func.getBody().getOps()) {
         if (auto linalgOp = dyn_cast<linalg::LinalgOp>(&op))
           if (linalgOp.hasPureTensorSemantics())
             (isFusedInit(linalgOp) ? inits : roots).push_back(linalgOp);
+        if (auto attention = dyn_cast<lathe::dispatch::AttentionOp>(&op))
+          if (attention->getNumResults() == 1)
+            attentions.push_back(attention);
+      }
     });
     IRRewriter rewriter(&getContext());
+    for (lathe::dispatch::AttentionOp op : attentions)
+      formAttentionDispatch(rewriter, op);
     for (linalg::LinalgOp op : roots)
       if (failed(formDispatch(rewriter, op)))
         return signalPassFailure();
@@ -166,6 +173,63 @@ struct FormDispatchesPass
       }
     }
     return best;
+  }
+
+  /// One workgroup per batch and key/value head: it computes the query heads
+  /// that read that head, so each key and value row is read by one
+  /// workgroup. With a single such pair the op stays on the host.
+  static void formAttentionDispatch(IRRewriter &rewriter,
+                                    lathe::dispatch::AttentionOp op) {
+    ArrayRef<int64_t> q = cast<ShapedType>(op.getQ().getType()).getShape();
+    ArrayRef<int64_t> k = cast<ShapedType>(op.getK().getType()).getShape();
+    ArrayRef<int64_t> v = cast<ShapedType>(op.getV().getType()).getShape();
+    int64_t batch = q[0], kvHeads = k[1], groups = op.getGroupSize();
+    if (batch * kvHeads <= 1)
+      return;
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    auto forall = scf::ForallOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
+                               rewriter.getIndexAttr(kvHeads)},
+        ValueRange{op.getInit()}, std::nullopt);
+    Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
+    Value out = forall.getRegionIterArgs()[0];
+    rewriter.setInsertionPointToStart(forall.getBody());
+    Value firstQuery = affine::AffineApplyOp::create(
+        rewriter, loc,
+        AffineMap::get(1, 0, rewriter.getAffineDimExpr(0) * groups), h);
+    auto index = [&](int64_t i) -> OpFoldResult {
+      return rewriter.getIndexAttr(i);
+    };
+    SmallVector<OpFoldResult> ones(4, index(1));
+    SmallVector<OpFoldResult> queryAt = {b, firstQuery, index(0), index(0)};
+    SmallVector<OpFoldResult> kvAt = {b, h, index(0), index(0)};
+    auto slice = [&](Value source, ArrayRef<OpFoldResult> at,
+                     ArrayRef<int64_t> sizes) -> Value {
+      auto type = cast<RankedTensorType>(source.getType());
+      return tensor::ExtractSliceOp::create(
+          rewriter, loc, RankedTensorType::get(sizes, type.getElementType()),
+          source, at,
+          llvm::map_to_vector(sizes, [&](int64_t n) { return index(n); }),
+          ones);
+    };
+    SmallVector<int64_t> outSizes = {1, groups, q[2], v[3]};
+    Value tile = lathe::dispatch::AttentionOp::create(
+                     rewriter, loc, TypeRange{RankedTensorType::get(
+                                        outSizes, rewriter.getF32Type())},
+                     slice(op.getQ(), queryAt, {1, groups, q[2], q[3]}),
+                     slice(op.getK(), kvAt, {1, 1, k[2], k[3]}),
+                     slice(op.getV(), kvAt, {1, 1, v[2], v[3]}), op.getPast(),
+                     slice(out, queryAt, outSizes), op.getScaleAttr(),
+                     op.getCausalAttr(), op.getPastLengthAttr())
+                     .getResult()[0];
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(
+        rewriter, loc, tile, out, queryAt,
+        llvm::map_to_vector(outSizes, [&](int64_t n) { return index(n); }),
+        ones);
+    rewriter.replaceOp(op, forall.getResults());
   }
 
   LogicalResult formDispatch(IRRewriter &rewriter, linalg::LinalgOp op) {

@@ -661,14 +661,20 @@ struct LowerAttention : OpRewritePattern<graph::AttentionOp> {
       inputs.push_back(mask);
       maps.push_back(AffineMap::get(5, 0, exprs, context));
     }
+    // A run-time past length is read as a 0-D input.
+    Value past = op.getPast();
+    if (past) {
+      inputs.push_back(past);
+      maps.push_back(AffineMap::get(5, 0, {}, context));
+    }
     maps.push_back(identity5);
 
     double softcap = op.getSoftcap().convertToDouble();
     bool causal = op.getCausal();
     // Keys before this block of queries: query i sees key j iff j <= i + past.
-    int64_t past = scoresType.getDimSize(4) - scoresType.getDimSize(3);
+    int64_t staticPast = scoresType.getDimSize(4) - scoresType.getDimSize(3);
     if (std::optional<uint64_t> pastLength = op.getPastLength())
-      past = static_cast<int64_t>(*pastLength);
+      staticPast = static_cast<int64_t>(*pastLength);
     bool booleanMask =
         mask &&
         cast<RankedTensorType>(mask.getType()).getElementType().isInteger(1);
@@ -702,9 +708,14 @@ struct LowerAttention : OpRewritePattern<graph::AttentionOp> {
             Value query = linalg::IndexOp::create(nb, nloc, 3);
             Value key = linalg::IndexOp::create(nb, nloc, 4);
             Value distance = arith::SubIOp::create(nb, nloc, key, query);
+            Value pastLength =
+                past ? arith::IndexCastOp::create(nb, nloc, nb.getIndexType(),
+                                                  args[inputs.size() - 1])
+                           .getResult()
+                     : arith::ConstantIndexOp::create(nb, nloc, staticPast)
+                           .getResult();
             Value visible = arith::CmpIOp::create(
-                nb, nloc, arith::CmpIPredicate::sle, distance,
-                arith::ConstantIndexOp::create(nb, nloc, past));
+                nb, nloc, arith::CmpIPredicate::sle, distance, pastLength);
             bias = arith::SelectOp::create(
                 nb, nloc, visible,
                 bias ? bias : floatConstant(nb, nloc, accType, 0.0), negInf);

@@ -21,6 +21,21 @@ def LowerGraphToLinalg : Pass<"lathe-lower-graph", "mlir::ModuleOp"> {
   ];
 }
 
+def FuseAttention : Pass<"lathe-fuse-attention", "mlir::ModuleOp"> {
+  let summary = "Make attention one kernel: graph.attention to dispatch.attention";
+  let description = [{
+    Rewrites each `graph.attention` that a target computes as one fused
+    kernel into `dispatch.attention` (destination-passing style, written into
+    a `tensor.empty`): scores, softmax and the product with `v` then happen in
+    one pass over the keys, without score tensors in memory. That covers
+    statically shaped f32 attention without a mask tensor or softcap, causal
+    or not, with a static or run-time past length. Other attention ops are
+    left for `lathe-lower-graph`.
+  }];
+  let dependentDialects = ["lathe::dispatch::DispatchDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def FuseElementwise : Pass<"lathe-fuse-elementwise", "mlir::ModuleOp"> {
   let summary = "Fuse elementwise linalg ops, keeping quantized matmuls intact";
   let description = [{
@@ -52,7 +67,8 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
     tiles are multiples of 64 and row tiles at least 96 rows, dividing the
     extents exactly. A `linalg.fill` whose only use is the init of another
     op is fused into that op's workgroups; a fill that initializes several
-    ops is first cloned for each of them.
+    ops is first cloned for each of them. A `dispatch.attention` is split
+    into one workgroup per batch and key/value head (with their query heads).
   }];
   let options = [
     Option<"workgroupTarget", "workgroup-target", "int64_t", "16",

@@ -127,6 +127,30 @@ def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {
                            "mlir::math::MathDialect", "mlir::LLVM::LLVMDialect"];
 }
 
+def FlashAttention : Pass<"lathe-cpu-flash-attention", "mlir::ModuleOp"> {
+  let summary = "Lower dispatch.attention on memrefs to a fused vector loop nest";
+  let description = [{
+    Computes each bufferized `dispatch.attention` in one pass over the keys
+    with an online softmax (flash attention), without score buffers. Vector
+    lanes are query rows: a tile of `lanes` rows sharing a key/value head
+    keeps its scaled queries transposed in the workspace; for every block of
+    `key-block` keys the scores are broadcast-FMAs of key elements with those
+    query vectors, and the running max, sum and rescaling are lane-wise
+    vector ops, as is the accumulation of the probabilities times `v` into a
+    transposed output tile. Causal attention stops at the last key the
+    tile's rows see (from the run-time past length when the op has one).
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "8",
+           "Query rows per vector (the f32 vector width)">,
+    Option<"keyBlock", "key-block", "int64_t", "8",
+           "Keys per online-softmax step (score vectors kept in registers)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def ApproximateExp : Pass<"lathe-cpu-approximate-exp", "mlir::ModuleOp"> {
   let summary = "Replace f32 math.exp by an inline polynomial approximation";
   let description = [{

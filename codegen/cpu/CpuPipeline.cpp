@@ -35,6 +35,7 @@ using namespace mlir;
 namespace lathe::cpu {
 
 void buildGraphOptimizationPipeline(OpPassManager &pm) {
+  pm.addPass(lathe::createFuseAttention());
   pm.addPass(lathe::createLowerGraphToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(lathe::createFuseElementwise());
@@ -121,6 +122,14 @@ void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) 
   // Prefill (the transposed form) uses the f32 matmul's register tiles.
   quantized.panelRows = matmul.registerRows;
   quantized.panelWidth = matmul.registerWidth;
+  // Query rows in the lanes of a full f32 vector, and as many keys per
+  // step (score vectors in registers: 16 of AVX-512's 32, 8 of AVX2's 16).
+  lathe::cpu::FlashAttentionOptions attention;
+  if (targetHasFeature(options, "avx512f")) {
+    attention.lanes = 16;
+    attention.keyBlock = 16;
+  }
+  pm.addPass(lathe::cpu::createFlashAttention(attention));
   pm.addPass(lathe::cpu::createQuantizedMatmul(quantized));
   pm.addPass(lathe::cpu::createMatmulMicrokernel(matmul));
   pm.addPass(createCanonicalizerPass());

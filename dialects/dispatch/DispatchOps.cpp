@@ -68,5 +68,130 @@ LogicalResult WorkgroupIdOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  for (auto [i, size] : llvm::enumerate(shape))
+    text += (i ? ", " : "") + std::to_string(size);
+  return text + "]";
+}
+
+int64_t AttentionOp::getGroupSize() {
+  auto q = cast<ShapedType>(getQ().getType());
+  auto k = cast<ShapedType>(getK().getType());
+  return q.getDimSize(1) / k.getDimSize(1);
+}
+
+LogicalResult AttentionOp::verify() {
+  bool tensors = isa<RankedTensorType>(getInit().getType());
+  for (Value operand : getOperation()->getOperands()) {
+    if (tensors ? !isa<RankedTensorType>(operand.getType())
+                : !isa<MemRefType>(operand.getType()))
+      return emitOpError("operands must be all ranked tensors or all memrefs");
+  }
+  if (getNumResults() != (tensors ? 1u : 0u))
+    return emitOpError() << "must have " << (tensors ? "one result" : "no results")
+                         << " with " << (tensors ? "tensor" : "memref")
+                         << " operands";
+  if (tensors && getResult()[0].getType() != getInit().getType())
+    return emitOpError("result type must be the type of init");
+
+  StringRef names[] = {"q", "k", "v", "init"};
+  Value values[] = {getQ(), getK(), getV(), getInit()};
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (auto [name, value] : llvm::zip(names, values)) {
+    auto type = cast<ShapedType>(value.getType());
+    if (type.getRank() != 4 || !type.hasStaticShape() ||
+        !type.getElementType().isF32())
+      return emitOpError() << name
+                           << " must be a statically shaped 4-D f32 value, not "
+                           << type;
+    shapes.push_back(type.getShape());
+  }
+  ArrayRef<int64_t> q = shapes[0], k = shapes[1], v = shapes[2],
+                    init = shapes[3];
+  if (q[0] != k[0] || k[0] != v[0] || k[1] != v[1] || k[2] != v[2] ||
+      q[3] != k[3] || k[1] == 0 || q[1] % k[1] != 0)
+    return emitOpError() << "expects q [B, Hq, S, D], k [B, Hkv, L, D] and v "
+                            "[B, Hkv, L, Dv] with Hq a multiple of Hkv, got q "
+                         << formatShape(q) << ", k " << formatShape(k)
+                         << ", v " << formatShape(v);
+  SmallVector<int64_t> expected = {q[0], q[1], q[2], v[3]};
+  if (ArrayRef<int64_t>(expected) != init)
+    return emitOpError() << "init must have shape [B, Hq, S, Dv] = "
+                         << formatShape(expected) << ", not "
+                         << formatShape(init);
+  if (Value past = getPast()) {
+    auto type = cast<ShapedType>(past.getType());
+    if (type.getRank() != 0 || !type.getElementType().isInteger(64))
+      return emitOpError() << "past must be a 0-D i64 value, not " << type;
+    if (getPastLength())
+      return emitOpError("takes the past length from the past operand or "
+                         "the past_length attribute, not both");
+  }
+  if ((getPast() || getPastLength()) && !getCausal())
+    return emitOpError("a past length needs causal = true");
+  return success();
+}
+
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+bool AttentionOp::bufferizesToMemoryRead(
+    OpOperand &operand, const bufferization::AnalysisState &) {
+  // Every element of init is overwritten without being read.
+  return !isDpsInit(&operand);
+}
+
+bool AttentionOp::bufferizesToMemoryWrite(
+    OpOperand &operand, const bufferization::AnalysisState &) {
+  return isDpsInit(&operand);
+}
+
+bufferization::AliasingValueList
+AttentionOp::getAliasingValues(OpOperand &operand,
+                               const bufferization::AnalysisState &) {
+  if (!isDpsInit(&operand))
+    return {};
+  return {{getResult()[0], bufferization::BufferRelation::Equivalent}};
+}
+
+LogicalResult
+AttentionOp::bufferize(RewriterBase &rewriter,
+                       const bufferization::BufferizationOptions &options,
+                       bufferization::BufferizationState &state) {
+  SmallVector<Value> buffers;
+  for (Value operand : getOperation()->getOperands()) {
+    FailureOr<Value> buffer =
+        bufferization::getBuffer(rewriter, operand, options, state);
+    if (failed(buffer))
+      return failure();
+    buffers.push_back(*buffer);
+  }
+  Value past = getPast() ? buffers[3] : Value();
+  Value init = buffers.back();
+  rewriter.setInsertionPoint(*this);
+  AttentionOp::create(rewriter, getLoc(), TypeRange{}, buffers[0], buffers[1],
+                      buffers[2], past, init, getScaleAttr(), getCausalAttr(),
+                      getPastLengthAttr());
+  bufferization::replaceOpWithBufferizedValues(rewriter, *this, init);
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/dispatch/DispatchOps.cpp.inc"

@@ -271,6 +271,15 @@ LogicalResult AttentionOp::verify() {
                            << static_cast<int64_t>(*pastLength);
   }
 
+  if (getPast()) {
+    if (!getCausal())
+      return emitOpError() << "a past operand only applies to causal "
+                              "attention (causal = true)";
+    if (getPastLength())
+      return emitOpError() << "takes the past length from the past operand "
+                              "or the past_length attribute, not both";
+  }
+
   if (getSoftcap().isNegative())
     return emitOpError() << "softcap must be >= 0 (0 disables it), got "
                          << getSoftcap().convertToFloat();

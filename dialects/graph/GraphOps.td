@@ -141,7 +141,8 @@ def Graph_RopeOp : Graph_Op<"rope", [Pure, InferTypeOpAdaptor]> {
 // Attention
 //===----------------------------------------------------------------------===//
 
-def Graph_AttentionOp : Graph_Op<"attention", [Pure, InferTypeOpAdaptor]> {
+def Graph_AttentionOp : Graph_Op<"attention", [Pure, InferTypeOpAdaptor,
+                                                 AttrSizedOperandSegments]> {
   let summary = "Scaled dot-product attention with GQA, mask, causality and softcap";
   let description = [{
     Multi-head scaled dot-product attention on `q` (`[B, Hq, S, D]`), `k`
@@ -163,9 +164,10 @@ def Graph_AttentionOp : Graph_Op<"attention", [Pure, InferTypeOpAdaptor]> {
     (element type of `q`) is added as it is. With `causal = true`, query `i`
     attends key `j` only if `j <= i + P`, where the past length `P` is the
     number of keys before this block of queries; other keys get `-inf`. `P`
-    is `past_length` when given, `L - S` otherwise (the queries are the last
-    `S` positions of the key sequence, as in decoding with a KV cache). A
-    query whose every key is masked produces zeros.
+    is the value of the 0-D i64 operand `past` (known only at run time, as a
+    decoder's position in its KV cache) or the `past_length` attribute when
+    given, `L - S` otherwise (the queries are the last `S` positions of the
+    key sequence). A query whose every key is masked produces zeros.
 
     This is ONNX `Attention` (opset 23) on 4-D inputs with the past keys and
     values already concatenated in front of `k` and `v`: there
@@ -188,6 +190,7 @@ def Graph_AttentionOp : Graph_Op<"attention", [Pure, InferTypeOpAdaptor]> {
   let arguments = (ins Graph_FloatTensor4D:$q, Graph_FloatTensor4D:$k,
                        Graph_FloatTensor4D:$v,
                        Optional<Graph_AttentionMask>:$mask,
+                       Optional<0DTensorOf<[I64]>>:$past,
                        F32Attr:$scale,
                        DefaultValuedAttr<BoolAttr, "false">:$causal,
                        DefaultValuedAttr<F32Attr, "0.0f">:$softcap,
@@ -198,13 +201,13 @@ def Graph_AttentionOp : Graph_Op<"attention", [Pure, InferTypeOpAdaptor]> {
     OpBuilder<(ins "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v,
                    "::mlir::Value":$mask, "::mlir::FloatAttr":$scale,
                    "::mlir::BoolAttr":$causal, "::mlir::FloatAttr":$softcap), [{
-      build($_builder, $_state, q, k, v, mask, scale, causal, softcap,
-            ::mlir::IntegerAttr());
+      build($_builder, $_state, q, k, v, mask, ::mlir::Value(), scale, causal,
+            softcap, ::mlir::IntegerAttr());
     }]>
   ];
   let assemblyFormat = [{
-    $q `,` $k `,` $v (`,` $mask^)? attr-dict `:` type($q) `,` type($k) `,`
-    type($v) (`,` type($mask)^)?
+    $q `,` $k `,` $v (`,` $mask^)? (`past` `(` $past^ `:` type($past) `)`)?
+    attr-dict `:` type($q) `,` type($k) `,` type($v) (`,` type($mask)^)?
   }];
   let hasVerifier = 1;
 }

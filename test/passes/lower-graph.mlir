@@ -206,6 +206,27 @@ func.func @attention_head_mask_past_length(%q: tensor<2x4x3x8xf32>, %k: tensor<2
 
 // -----
 
+// A run-time past length is a 0-D input of the logits generic.
+// CHECK-DAG: #[[$ID:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+// CHECK-DAG: #[[$SCALAR:.+]] = affine_map<(d0, d1, d2, d3, d4) -> ()>
+// CHECK-LABEL: func.func @attention_past_operand
+// CHECK-SAME: %[[P:[a-z0-9_]+]]: tensor<i64>
+// CHECK: linalg.generic {indexing_maps = [#[[$ID]], #[[$SCALAR]], #[[$ID]]], {{.*}} ins(%{{.+}}, %[[P]] : tensor<1x2x2x2x16xf32>, tensor<i64>)
+// CHECK-NEXT: ^bb0(%{{.+}}: f32, %[[PAST:.+]]: i64, %{{.+}}: f32):
+// CHECK:   %[[QUERY:.+]] = linalg.index 3
+// CHECK:   %[[KEY:.+]] = linalg.index 4
+// CHECK:   %[[DISTANCE:.+]] = arith.subi %[[KEY]], %[[QUERY]]
+// CHECK:   %[[LIMIT:.+]] = arith.index_cast %[[PAST]] : i64 to index
+// CHECK:   arith.cmpi sle, %[[DISTANCE]], %[[LIMIT]]
+func.func @attention_past_operand(%q: tensor<1x4x2x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>,
+    %past: tensor<i64>) -> tensor<1x4x2x8xf32> {
+  %y = graph.attention %q, %k, %v past(%past : tensor<i64>) {scale = 0.5 : f32, causal = true}
+      : tensor<1x4x2x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
+  return %y : tensor<1x4x2x8xf32>
+}
+
+// -----
+
 // No mask and not causal: the logits are just the scaled scores.
 // CHECK-LABEL: func.func @attention_plain
 // CHECK: linalg.generic {{.*}} ins(%{{.+}} : tensor<2x4x1x3x5xf32>) outs(%{{.+}} : tensor<2x4x1x3x5xf32>)

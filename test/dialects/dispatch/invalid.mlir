@@ -153,3 +153,67 @@ func.func private @returns_value() -> index attributes {dispatch.kernel} {
 func.func private @misspelled() attributes {dispatch.kernal} {
   return
 }
+
+// -----
+
+func.func @attention_mixed(%q: tensor<1x2x3x8xf32>, %k: memref<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %init: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{operands must be all ranked tensors or all memrefs}}
+  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v : tensor<1x2x3x8xf32>, memref<1x2x5x8xf32>, tensor<1x2x5x8xf32>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_memref_result(%q: memref<1x2x3x8xf32>, %k: memref<1x2x5x8xf32>, %v: memref<1x2x5x8xf32>, %init: memref<1x2x3x8xf32>) {
+  // expected-error @+1 {{must have no results with memref operands}}
+  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v : memref<1x2x3x8xf32>, memref<1x2x5x8xf32>, memref<1x2x5x8xf32>) outs(%init : memref<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_f16(%q: tensor<1x2x3x8xf16>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %init: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{q must be a statically shaped 4-D f32 value, not 'tensor<1x2x3x8xf16>'}}
+  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v : tensor<1x2x3x8xf16>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_heads(%q: tensor<1x3x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %init: tensor<1x3x3x8xf32>) {
+  // expected-error @+1 {{expects q [B, Hq, S, D], k [B, Hkv, L, D] and v [B, Hkv, L, Dv] with Hq a multiple of Hkv, got q [1, 3, 3, 8], k [1, 2, 5, 8], v [1, 2, 5, 8]}}
+  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v : tensor<1x3x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) outs(%init : tensor<1x3x3x8xf32>) -> tensor<1x3x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_init(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x4xf32>, %init: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{init must have shape [B, Hq, S, Dv] = [1, 2, 3, 4], not [1, 2, 3, 8]}}
+  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x4xf32>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_past_type(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %past: tensor<1xi64>, %init: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{past must be a 0-D i64 value, not 'tensor<1xi64>'}}
+  %y = dispatch.attention {scale = 1.0 : f32, causal = true} ins(%q, %k, %v past %past : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1xi64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_past_twice(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %past: tensor<i64>, %init: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{takes the past length from the past operand or the past_length attribute, not both}}
+  %y = dispatch.attention {scale = 1.0 : f32, causal = true, past_length = 2 : i64} ins(%q, %k, %v past %past : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<i64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_past_not_causal(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %past: tensor<i64>, %init: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{a past length needs causal = true}}
+  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v past %past : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<i64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}

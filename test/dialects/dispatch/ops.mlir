@@ -52,3 +52,30 @@ func.func @host(%a: memref<64x32xf32>, %b: memref<64x32xf32>, %c: memref<64x32xf
 llvm.func @lowered_kernel(%bindings: !llvm.ptr, %wg: i64) attributes {dispatch.kernel} {
   llvm.return
 }
+
+// Attention in destination-passing style: on tensors it returns the updated
+// init; on memrefs it writes init.
+// CHECK-LABEL: func.func @attention_tensors
+// CHECK: %[[Y:.+]] = dispatch.attention {causal = true, scale = 1.250000e-01 : f32} ins(%{{.+}}, %{{.+}}, %{{.+}} past %{{.+}} : tensor<1x8x4x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x8xf32>, tensor<i64>) outs(%{{.+}} : tensor<1x8x4x8xf32>) -> tensor<1x8x4x8xf32>
+// CHECK: return %[[Y]]
+func.func @attention_tensors(%q: tensor<1x8x4x16xf32>, %k: tensor<1x2x32x16xf32>, %v: tensor<1x2x32x8xf32>,
+                             %past: tensor<i64>, %init: tensor<1x8x4x8xf32>) -> tensor<1x8x4x8xf32> {
+  %y = dispatch.attention {scale = 0.125 : f32, causal = true}
+      ins(%q, %k, %v past %past : tensor<1x8x4x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x8xf32>, tensor<i64>)
+      outs(%init : tensor<1x8x4x8xf32>) -> tensor<1x8x4x8xf32>
+  return %y : tensor<1x8x4x8xf32>
+}
+
+// CHECK-LABEL: func.func @attention_memrefs
+// CHECK: dispatch.attention {causal = true, past_length = 3 : i64, scale = 5.000000e-01 : f32} ins(%{{.+}}, %{{.+}}, %{{.+}} : memref<2x4x3x8xf32>, memref<2x4x6x8xf32, strided<[192, 48, 8, 1]>>, memref<2x4x6x8xf32>) outs(%{{.+}} : memref<2x4x3x8xf32>){{$}}
+// CHECK: dispatch.attention {scale = 5.000000e-01 : f32} ins
+func.func @attention_memrefs(%q: memref<2x4x3x8xf32>, %k: memref<2x4x6x8xf32, strided<[192, 48, 8, 1]>>,
+                             %v: memref<2x4x6x8xf32>, %out: memref<2x4x3x8xf32>) {
+  dispatch.attention {scale = 0.5 : f32, causal = true, past_length = 3 : i64}
+      ins(%q, %k, %v : memref<2x4x3x8xf32>, memref<2x4x6x8xf32, strided<[192, 48, 8, 1]>>, memref<2x4x6x8xf32>)
+      outs(%out : memref<2x4x3x8xf32>)
+  dispatch.attention {scale = 0.5 : f32}
+      ins(%q, %k, %v : memref<2x4x3x8xf32>, memref<2x4x6x8xf32, strided<[192, 48, 8, 1]>>, memref<2x4x6x8xf32>)
+      outs(%out : memref<2x4x3x8xf32>)
+  return
+}

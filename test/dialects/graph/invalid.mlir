@@ -217,6 +217,30 @@ func.func @attention_past_length_without_causal(%q: tensor<1x8x7x64xf32>, %k: te
 
 // -----
 
+func.func @attention_past_operand_without_causal(%q: tensor<1x8x7x64xf32>, %k: tensor<1x8x9x64xf32>, %v: tensor<1x8x9x64xf32>, %past: tensor<i64>) {
+  // expected-error @+1 {{a past operand only applies to causal attention (causal = true)}}
+  %y = graph.attention %q, %k, %v past(%past : tensor<i64>) {scale = 0.125 : f32} : tensor<1x8x7x64xf32>, tensor<1x8x9x64xf32>, tensor<1x8x9x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_past_operand_and_attribute(%q: tensor<1x8x7x64xf32>, %k: tensor<1x8x9x64xf32>, %v: tensor<1x8x9x64xf32>, %past: tensor<i64>) {
+  // expected-error @+1 {{takes the past length from the past operand or the past_length attribute, not both}}
+  %y = graph.attention %q, %k, %v past(%past : tensor<i64>) {scale = 0.125 : f32, causal = true, past_length = 2 : i64} : tensor<1x8x7x64xf32>, tensor<1x8x9x64xf32>, tensor<1x8x9x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_past_operand_type(%q: tensor<1x8x7x64xf32>, %k: tensor<1x8x9x64xf32>, %v: tensor<1x8x9x64xf32>, %past: tensor<i32>) {
+  // expected-error @+1 {{operand #3 must be 0D tensor of 64-bit signless integer values}}
+  %y = graph.attention %q, %k, %v past(%past : tensor<i32>) {scale = 0.125 : f32, causal = true} : tensor<1x8x7x64xf32>, tensor<1x8x9x64xf32>, tensor<1x8x9x64xf32>
+  return
+}
+
+// -----
+
 func.func @attention_negative_past_length(%q: tensor<1x8x7x64xf32>, %k: tensor<1x8x9x64xf32>, %v: tensor<1x8x9x64xf32>) {
   // expected-error @+1 {{past_length must be >= 0, got -1}}
   %y = graph.attention %q, %k, %v {scale = 0.125 : f32, causal = true, past_length = -1 : i64} : tensor<1x8x7x64xf32>, tensor<1x8x9x64xf32>, tensor<1x8x9x64xf32>

@@ -80,6 +80,19 @@ func.func @attention_float_mask(%q: tensor<2x4x3x8xf32>, %k: tensor<2x2x5x8xf32>
   return %y : tensor<2x4x3x8xf32>
 }
 
+// A decoder's past length, known at run time; with a mask too.
+// CHECK-LABEL: func.func @attention_past_operand
+func.func @attention_past_operand(%q: tensor<1x4x2x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>,
+    %mask: tensor<1x1x2x16xi1>, %past: tensor<i64>) -> tensor<1x4x2x8xf32> {
+  // CHECK: graph.attention %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}} : tensor<i64>) {causal = true, scale = {{.*}} : f32} : tensor<1x4x2x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>{{$}}
+  %y = graph.attention %q, %k, %v past(%past : tensor<i64>) {scale = 0.35355339 : f32, causal = true}
+      : tensor<1x4x2x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
+  // CHECK: graph.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}} : tensor<i64>) {causal = true, scale = {{.*}} : f32} : tensor<1x4x2x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x16xi1>
+  %z = graph.attention %q, %k, %v, %mask past(%past : tensor<i64>) {scale = 0.35355339 : f32, causal = true}
+      : tensor<1x4x2x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x16xi1>
+  return %z : tensor<1x4x2x8xf32>
+}
+
 // ONNX-style causal attention without a cache: past length 0, not L - S.
 // CHECK-LABEL: func.func @attention_causal_past_length
 func.func @attention_causal_past_length(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x6x8xf32>, %v: tensor<2x3x6x10xf32>) -> tensor<2x3x4x10xf32> {

@@ -4,8 +4,10 @@ Each case is a module whose `main` builds the inputs as dense constants, runs
 one graph op and prints the results with printMemrefF32. The module is lowered
 by `lathe-opt --lathe-lower-graph`, taken to LLVM by `mlir-opt` and run by
 `mlir-runner`; the printed values are compared with the implementations in
-onnx.reference.ops. lathe-opt, mlir-opt and mlir-runner are found on PATH, the
-runner libraries next to mlir-runner. Exit status 1 if any case differs.
+onnx.reference.ops. Attention that lathe-fuse-attention takes also runs as the
+CPU's fused kernel (lathe-cpu-flash-attention, with several lane and key block
+sizes). lathe-opt, mlir-opt and mlir-runner are found on PATH, the runner
+libraries next to mlir-runner. Exit status 1 if any case differs.
 """
 import os
 import re
@@ -22,10 +24,18 @@ from onnx.reference.ops.op_rotary_embedding import rotary_embedding
 TO_LLVM = ",".join([
     "one-shot-bufferize{bufferize-function-boundaries}",
     "convert-linalg-to-loops", "expand-strided-metadata", "lower-affine",
-    "convert-scf-to-cf", "convert-math-to-llvm", "convert-math-to-libm",
+    "convert-vector-to-scf", "convert-scf-to-cf", "convert-vector-to-llvm", "convert-math-to-llvm", "convert-math-to-libm",
     "finalize-memref-to-llvm", "convert-arith-to-llvm", "convert-func-to-llvm",
     "convert-cf-to-llvm", "reconcile-unrealized-casts"])
-ELEMENT_TYPES = {np.float32: "f32", np.float16: "f16", np.bool_: "i1"}
+ELEMENT_TYPES = {np.float32: "f32", np.float16: "f16", np.bool_: "i1", np.int64: "i64"}
+LOWER_GRAPH = ["--lathe-lower-graph"]
+
+
+def flash(lanes, key_block):
+    """lathe-opt passes that compute fusable attention as the CPU kernel."""
+    return ["--lathe-fuse-attention", "--lathe-lower-graph",
+            "--one-shot-bufferize=bufferize-function-boundaries",
+            f"--lathe-cpu-flash-attention=lanes={lanes} key-block={key_block}"]
 
 
 def tool(name):
@@ -52,6 +62,10 @@ def constant(name, array):
     else:
         raw = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
         values = '"0x' + raw.tobytes().hex().upper() + '"'
+    if array.ndim == 0:
+        return (f"    {name}_flat = arith.constant dense<{values}> : {flat_type}\n"
+                f"    {name} = tensor.collapse_shape {name}_flat [] "
+                f": {flat_type} into {type_of(array)}\n")
     dims = ", ".join(str(d) for d in array.shape)
     group = ", ".join(str(i) for i in range(array.ndim))
     return (f"    {name}_flat = arith.constant dense<{values}> : {flat_type}\n"
@@ -82,9 +96,10 @@ def printed(name, shape, element):
                    f"    func.call @printMemrefF32({name}_any) : (memref<*xf32>) -> ()\n")
 
 
-def run(inputs, op, results):
+def run(inputs, op, results, passes=LOWER_GRAPH):
     """`op` reads %in0, %in1, ... and defines %r0, %r1, ... whose (shape,
-    element type) are `results`; returns the printed results, flattened."""
+    element type) are `results`; returns the printed results, flattened.
+    `passes` are lathe-opt's."""
     module = ("module {\n  func.func private @printMemrefF32(memref<*xf32>)\n"
               "  func.func @main() {\n"
               + "".join(constant(f"%in{i}", a) for i, a in enumerate(inputs))
@@ -93,7 +108,7 @@ def run(inputs, op, results):
               + "    return\n  }\n}\n")
     runner = tool("mlir-runner")
     libs = os.path.join(os.path.dirname(os.path.realpath(runner)), "..", "lib")
-    steps = [[tool("lathe-opt"), "--lathe-lower-graph"],
+    steps = [[tool("lathe-opt")] + passes,
              [tool("mlir-opt"), f"--pass-pipeline=builtin.module({TO_LLVM})"],
              [runner, "-e", "main", "-entry-point-result=void",
               f"-shared-libs={libs}/libmlir_runner_utils.so,{libs}/libmlir_c_runner_utils.so"]]
@@ -173,10 +188,38 @@ def check_rope(shape, rotary, interleaved, table_batch, dtype=np.float32, tol=1e
             f"table_batch={table_batch} {element}", got, want, tol)
 
 
+def attention_reference(q, k, v, scale, causal, past, bias=None, softcap=0.0):
+    """ONNX's attention with past length P: query i sees key j <= i + P (any
+    P, the first P keys as past_key); rows that see no key give zeros."""
+    f32 = lambda a: a.astype(np.float32)
+    b, hq, s, _ = q.shape
+    l = k.shape[2]
+    if causal and not 0 <= past <= l:
+        # Beyond what past_key can express: spell the causal bias out.
+        i, j = np.arange(s)[:, None], np.arange(l)[None, :]
+        visible = j <= i + past
+        causal_bias = np.where(visible, np.float32(0), np.float32(-np.inf))
+        if bias is not None:
+            causal_bias = causal_bias + (np.where(bias, 0, -np.inf) if bias.dtype == np.bool_
+                                         else bias)
+        want = _compute_attention(f32(q), f32(k), f32(v), attn_mask=causal_bias, scale=scale,
+                                  softcap=softcap if softcap > 0 else None)[0]
+        want[:, :, ~visible.any(axis=1), :] = 0
+        return want
+    p = past if causal else 0
+    return _compute_attention(f32(q), f32(k[:, :, p:]), f32(v[:, :, p:]),
+                              past_key=f32(k[:, :, :p]) if p else None,
+                              past_value=f32(v[:, :, :p]) if p else None,
+                              attn_mask=bias, scale=scale, is_causal=causal,
+                              softcap=softcap if softcap > 0 else None)[0]
+
+
 def check_attention(b, hq, hkv, s, l, d, dv, mask=None, mask_shape=None, causal=False,
-                    past=None, softcap=0.0, dtype=np.float32, tol=1e-5):
-    """mask: None, "bool" or "float"; past: the op's past_length (None: L - S).
-    The reference gets the first P keys and values as past_key/past_value."""
+                    past=None, past_operand=None, softcap=0.0, dtype=np.float32, tol=1e-5,
+                    kernels=()):
+    """mask: None, "bool" or "float"; past: the op's past_length (None: L - S);
+    past_operand: a run-time past length instead. Also runs the CPU's fused
+    kernel for each (lanes, key block) of `kernels`."""
     q, k, v = randn(b, hq, s, d, dtype=dtype), randn(b, hkv, l, d, dtype=dtype), \
         randn(b, hkv, l, dv, dtype=dtype)
     scale = float(np.float32(1.3 / np.sqrt(d)))
@@ -191,15 +234,17 @@ def check_attention(b, hq, hkv, s, l, d, dv, mask=None, mask_shape=None, causal=
     if past is not None:
         attrs += f", past_length = {past} : i64"
     operands = ", ".join(f"%in{i}" for i in range(len(inputs)))
-    (got,) = run(inputs, f"%r0 = graph.attention {operands} {{{attrs}}} : "
-                 f"{', '.join(type_of(a) for a in inputs)}", [((b, hq, s, dv), element)])
+    types = ", ".join(type_of(a) for a in inputs)
+    if past_operand is not None:
+        inputs.append(np.array(past_operand, dtype=np.int64))
+        operands += f" past(%in{len(inputs) - 1} : tensor<i64>)"
     name = (f"attention q{q.shape} k{k.shape} v{v.shape} mask={mask}{mask_shape or ''} "
-            f"causal={causal} past={past} softcap={softcap} {element}")
+            f"causal={causal} past={past if past_operand is None else f'%{past_operand}'} "
+            f"softcap={softcap} {element}")
 
-    f32 = lambda a: a.astype(np.float32)
     bias = None
     if mask is not None:
-        bias = inputs[3] if inputs[3].dtype == np.bool_ else f32(inputs[3])
+        bias = inputs[3] if inputs[3].dtype == np.bool_ else inputs[3].astype(np.float32)
         if causal:
             # onnx 1.22's reference turns a kept boolean under is_causal into
             # 0 * -inf = NaN, and adds its causal triangle in place, which
@@ -208,22 +253,15 @@ def check_attention(b, hq, hkv, s, l, d, dv, mask=None, mask_shape=None, causal=
             if bias.dtype == np.bool_:
                 bias = np.where(bias, np.float32(0), np.float32(-np.inf))
             bias = np.broadcast_to(bias, (b, hq, s, l)).copy()
-    if causal and past is None and l < s:
-        # A negative past length: the first S - L queries see no key, which
-        # the reference cannot express; spell the causal bias out instead.
-        i, j = np.arange(s)[:, None], np.arange(l)[None, :]
-        bias = np.where(j <= i + l - s, np.float32(0), np.float32(-np.inf))
-        want = _compute_attention(f32(q), f32(k), f32(v), attn_mask=bias, scale=scale)[0]
-        want[:, :, : s - l, :] = 0
-        compare(name, got, want, tol)
-        return
-    p = past if past is not None else l - s
-    want = _compute_attention(f32(q), f32(k[:, :, p:]), f32(v[:, :, p:]),
-                              past_key=f32(k[:, :, :p]) if p else None,
-                              past_value=f32(v[:, :, :p]) if p else None,
-                              attn_mask=bias, scale=scale, is_causal=causal,
-                              softcap=softcap if softcap > 0 else None)[0]
+    p = past_operand if past_operand is not None else past if past is not None else l - s
+    want = attention_reference(q, k, v, scale, causal, p, bias, softcap)
+    op = f"%r0 = graph.attention {operands} {{{attrs}}} : {types}"
+    result = [((b, hq, s, dv), element)]
+    (got,) = run(inputs, op, result)
     compare(name, got, want, tol)
+    for lanes, key_block in kernels:
+        (got,) = run(inputs, op, result, flash(lanes, key_block))
+        compare(f"{name} flash lanes={lanes} key-block={key_block}", got, want, tol)
 
 
 def main():
@@ -241,9 +279,10 @@ def main():
     check_rope((2, 3, 4, 10), 6, interleaved=False, table_batch=1)
     check_rope((2, 3, 4, 10), 6, interleaved=True, table_batch=2)
     check_rope((1, 2, 3, 16), 16, interleaved=True, table_batch=1, dtype=np.float16, tol=2e-3)
-    check_attention(2, 4, 4, 3, 5, 8, 6)
-    check_attention(2, 6, 2, 3, 5, 8, 8)
-    check_attention(1, 4, 2, 3, 7, 8, 8, causal=True)
+    kernels = [(8, 8), (16, 16), (4, 3)]
+    check_attention(2, 4, 4, 3, 5, 8, 6, kernels=kernels)
+    check_attention(2, 6, 2, 3, 5, 8, 8, kernels=kernels)
+    check_attention(1, 4, 2, 3, 7, 8, 8, causal=True, kernels=kernels)
     check_attention(1, 4, 2, 5, 5, 8, 8, causal=True, softcap=2.0)
     check_attention(2, 4, 1, 3, 5, 8, 8, mask="bool", mask_shape=(2, 1, 3, 5))
     check_attention(2, 4, 2, 3, 5, 8, 8, mask="bool", mask_shape=(1, 4, 1, 5), causal=True)
@@ -251,10 +290,16 @@ def main():
     check_attention(1, 2, 2, 4, 6, 8, 8, mask="float", mask_shape=(1, 1, 4, 6), causal=True,
                     softcap=1.5)
     # ONNX without a cache: past length 0 although L > S.
-    check_attention(1, 4, 2, 4, 6, 8, 8, causal=True, past=0)
+    check_attention(1, 4, 2, 4, 6, 8, 8, causal=True, past=0, kernels=kernels)
     check_attention(2, 3, 3, 4, 18, 8, 8, mask="float", mask_shape=(2, 1, 4, 18), causal=True,
                     past=12)
-    check_attention(1, 2, 1, 5, 3, 8, 8, causal=True)
+    check_attention(1, 2, 1, 5, 3, 8, 8, causal=True, kernels=kernels)
+    # Run-time past lengths, as a decoder's position: inside the keys, past
+    # their end, and negative (the first rows see no key).
+    check_attention(1, 6, 2, 7, 40, 16, 12, causal=True, past_operand=20, kernels=kernels)
+    check_attention(2, 3, 1, 5, 19, 8, 8, causal=True, past_operand=30, kernels=kernels)
+    check_attention(1, 4, 4, 6, 9, 8, 8, causal=True, past_operand=-3, kernels=kernels)
+    check_attention(1, 8, 2, 1, 33, 16, 16, causal=True, past_operand=17, kernels=kernels)
     check_attention(1, 8, 2, 4, 9, 16, 16, causal=True, dtype=np.float16, tol=3e-3)
     print(f"{failures} failure(s)")
     return 1 if failures else 0

@@ -1,0 +1,350 @@
+//===- FlashAttention.cpp - Fused attention kernels for the CPU -----------===//
+//
+// Rewrites dispatch.attention on memrefs into one loop nest that never
+// materializes scores. The vector lanes are query rows: a tile of `lanes`
+// rows (query heads x positions that share a key/value head) keeps its
+// transposed, scaled queries in a small workspace, and for each block of
+// `key-block` keys
+//
+//   score[j]  = sum_d k[j, d] * qT[d, :]            (broadcast-FMA per key)
+//   m'        = max(m, score[0..])                  (lane-wise: no shuffles)
+//   p[j]      = exp(score[j] - m'), alpha = exp(m - m')
+//   l         = l * alpha + sum_j p[j]
+//   oT[dv, :] = oT[dv, :] * alpha + sum_j v[j, dv] * p[j]
+//
+// so that the running max, sum and rescaling of the online softmax are plain
+// vector ops, one lane per row. Causal attention stops at the last key that
+// the tile's last row sees, read from the run-time past length when there is
+// one, and masks later keys per lane. Finally oT / l is written back
+// transposed (zeros for a row that saw no key).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/cpu/CpuCodegen.h"
+
+#include "dialects/dispatch/DispatchOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+namespace lathe::cpu {
+#define GEN_PASS_DEF_FLASHATTENTION
+#include "codegen/cpu/CpuPasses.h.inc"
+} // namespace lathe::cpu
+
+using namespace mlir;
+
+namespace {
+
+class AttentionEmitter {
+public:
+  AttentionEmitter(OpBuilder &b, lathe::dispatch::AttentionOp op,
+                   int64_t lanes, int64_t keyBlock)
+      : b(b), loc(op.getLoc()), op(op), lanes(lanes), keyBlock(keyBlock),
+        f32(b.getF32Type()), i32(b.getI32Type()),
+        vf32(VectorType::get({lanes}, f32)),
+        vi32(VectorType::get({lanes}, i32)) {
+    auto shape = [](Value v) { return cast<ShapedType>(v.getType()).getShape(); };
+    ArrayRef<int64_t> q = shape(op.getQ()), k = shape(op.getK()),
+                      v = shape(op.getV());
+    batch = q[0];
+    kvHeads = k[1];
+    groups = op.getGroupSize();
+    queries = q[2];
+    headDim = q[3];
+    keys = k[2];
+    valueDim = v[3];
+  }
+
+  /// Emits the loop nest before the op, using `qT` (headDim x lanes),
+  /// `oT` (valueDim x lanes) and `rowScratch` (lanes, i32 and f32 views) as
+  /// scratch.
+  void emit(Value qT, Value oT, Value positionScratch, Value inverseScratch) {
+    this->qT = qT;
+    this->oT = oT;
+    this->positionScratch = positionScratch;
+    this->inverseScratch = inverseScratch;
+    Value past = pastLength();
+    int64_t rows = groups * queries;
+    forLoop(0, batch, 1, [&](Value bi) {
+      forLoop(0, kvHeads, 1, [&](Value h) {
+        forLoop(0, rows, lanes, [&](Value r0) { emitTile(bi, h, r0, past); });
+      });
+    });
+  }
+
+private:
+  /// The causal past length P as an index clamped to [-S - 1, L] (the same
+  /// keys are visible, and P + s fits in i32), or null for full attention.
+  Value pastLength() {
+    if (!op.getCausal())
+      return Value();
+    Value past;
+    if (Value operand = op.getPast())
+      past = arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          memref::LoadOp::create(b, loc, operand, ValueRange{}));
+    else if (std::optional<uint64_t> length = op.getPastLength())
+      past = index(static_cast<int64_t>(*length));
+    else
+      past = index(keys - queries);
+    past = arith::MaxSIOp::create(b, loc, past, index(-queries - 1));
+    return arith::MinSIOp::create(b, loc, past, index(keys));
+  }
+
+  /// Query row `row` of this key/value head: (query head, position).
+  std::pair<Value, Value> rowCoordinates(Value h, Value row) {
+    Value g = arith::DivUIOp::create(b, loc, row, index(queries));
+    Value s = arith::RemUIOp::create(b, loc, row, index(queries));
+    Value head = add(mul(h, groups), g);
+    return {head, s};
+  }
+
+  void emitTile(Value bi, Value h, Value r0, Value past) {
+    int64_t rows = groups * queries;
+    Value lastRow = index(rows - 1);
+    // Lanes past the last row repeat it; their results are not stored.
+    forLoop(0, lanes, 1, [&](Value lane) {
+      Value row = arith::MinUIOp::create(b, loc, add(r0, lane), lastRow);
+      auto [head, s] = rowCoordinates(h, row);
+      memref::StoreOp::create(b, loc,
+                              arith::IndexCastOp::create(b, loc, i32, s),
+                              positionScratch, ValueRange{lane});
+      Value scale = arith::ConstantOp::create(b, loc, op.getScaleAttr());
+      forLoop(0, headDim, 1, [&](Value d) {
+        Value x = memref::LoadOp::create(b, loc, op.getQ(),
+                                         ValueRange{bi, head, s, d});
+        memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, x, scale),
+                                qT, ValueRange{d, lane});
+      });
+    });
+    Value zero = splat(0.0f);
+    forLoop(0, valueDim, 1, [&](Value dv) {
+      vector::StoreOp::create(b, loc, zero, oT, ValueRange{dv, index(0)});
+    });
+
+    // Keys [0, keyEnd) are visible to some row of the tile; lane i sees key j
+    // iff j <= past + s_i.
+    Value positions = vector::LoadOp::create(b, loc, vi32, positionScratch,
+                                             ValueRange{index(0)});
+    Value keyEnd = index(keys), visibleUpTo;
+    if (past) {
+      Value pastI32 = arith::IndexCastOp::create(b, loc, i32, past);
+      visibleUpTo = arith::AddIOp::create(
+          b, loc, vector::BroadcastOp::create(b, loc, vi32, pastI32), positions);
+      Value lastPosition = arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXSI,
+                                      positions));
+      Value end = add(add(past, lastPosition), 1);
+      end = arith::MaxSIOp::create(b, loc, end, index(0));
+      keyEnd = arith::MinSIOp::create(b, loc, end, index(keys));
+    }
+
+    Value negInf = splat(-std::numeric_limits<float>::infinity());
+    auto block = scf::ForOp::create(
+        b, loc, index(0), keyEnd, index(keyBlock), ValueRange{negInf, zero},
+        [&](OpBuilder &nb, Location, Value kb, ValueRange carried) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nb.getInsertionBlock());
+          auto [max, sum] =
+              emitKeyBlock(bi, h, kb, keyEnd, visibleUpTo, carried[0], carried[1]);
+          scf::YieldOp::create(b, loc, ValueRange{max, sum});
+        });
+
+    // 1 / l per lane; a row that saw no key (l = 0) gives zeros.
+    Value sum = block.getResult(1);
+    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum,
+                                        zero);
+    Value inverse = arith::SelectOp::create(
+        b, loc, empty, zero, arith::DivFOp::create(b, loc, splat(1.0f), sum));
+    vector::StoreOp::create(b, loc, inverse, inverseScratch,
+                            ValueRange{index(0)});
+    Value count = arith::MinUIOp::create(
+        b, loc, index(lanes), arith::SubIOp::create(b, loc, index(rows), r0));
+    forLoop(index(0), count, 1, [&](Value lane) {
+      auto [head, s] = rowCoordinates(h, add(r0, lane));
+      Value factor =
+          memref::LoadOp::create(b, loc, inverseScratch, ValueRange{lane});
+      forLoop(0, valueDim, 1, [&](Value dv) {
+        Value o = memref::LoadOp::create(b, loc, oT, ValueRange{dv, lane});
+        memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, o, factor),
+                                op.getInit(), ValueRange{bi, head, s, dv});
+      });
+    });
+  }
+
+  /// One block of keys from `kb`; returns the new running max and sum.
+  std::pair<Value, Value> emitKeyBlock(Value bi, Value h, Value kb, Value keyEnd,
+                                       Value visibleUpTo, Value max, Value sum) {
+    // Keys past keyEnd (in the last block) read the last key again and are
+    // masked, so that only rows the result depends on are read.
+    Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
+    SmallVector<Value> keyRows;
+    for (int64_t j = 0; j < keyBlock; ++j)
+      keyRows.push_back(arith::MinUIOp::create(b, loc, add(kb, j), lastKey));
+
+    SmallVector<Value> zeros(keyBlock, splat(0.0f));
+    auto dot = scf::ForOp::create(
+        b, loc, index(0), index(headDim), index(1), zeros,
+        [&](OpBuilder &nb, Location, Value d, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nb.getInsertionBlock());
+          Value query = vector::LoadOp::create(b, loc, vf32, qT,
+                                               ValueRange{d, index(0)});
+          SmallVector<Value> next;
+          for (int64_t j = 0; j < keyBlock; ++j) {
+            Value key = memref::LoadOp::create(b, loc, op.getK(),
+                                               ValueRange{bi, h, keyRows[j], d});
+            next.push_back(vector::FMAOp::create(
+                b, loc, vector::BroadcastOp::create(b, loc, vf32, key), query,
+                acc[j]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+
+    Value negInf = splat(-std::numeric_limits<float>::infinity());
+    SmallVector<Value> scores;
+    Value newMax = max;
+    for (int64_t j = 0; j < keyBlock; ++j) {
+      Value key = add(kb, j);
+      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                            key, keyEnd);
+      Value score = arith::SelectOp::create(b, loc, inRange, dot.getResult(j),
+                                            negInf);
+      if (visibleUpTo) {
+        Value keyLanes = vector::BroadcastOp::create(
+            b, loc, vi32, arith::IndexCastOp::create(b, loc, i32, key));
+        Value visible = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sle, keyLanes, visibleUpTo);
+        score = arith::SelectOp::create(b, loc, visible, score, negInf);
+      }
+      scores.push_back(score);
+      newMax = arith::MaximumFOp::create(b, loc, newMax, score);
+    }
+    // Rows that saw no key yet keep max -inf; shift them by 0 (exp(-inf) = 0).
+    Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                         newMax, negInf);
+    Value shift = arith::SelectOp::create(b, loc, unseen, splat(0.0f), newMax);
+    Value alpha = math::ExpOp::create(b, loc,
+                                      arith::SubFOp::create(b, loc, max, shift));
+    SmallVector<Value> probabilities;
+    Value newSum = arith::MulFOp::create(b, loc, sum, alpha);
+    for (Value score : scores) {
+      Value p = math::ExpOp::create(b, loc,
+                                    arith::SubFOp::create(b, loc, score, shift));
+      probabilities.push_back(p);
+      newSum = arith::AddFOp::create(b, loc, newSum, p);
+    }
+
+    forLoop(0, valueDim, 1, [&](Value dv) {
+      Value o = vector::LoadOp::create(b, loc, vf32, oT, ValueRange{dv, index(0)});
+      o = arith::MulFOp::create(b, loc, o, alpha);
+      for (int64_t j = 0; j < keyBlock; ++j) {
+        Value value = memref::LoadOp::create(b, loc, op.getV(),
+                                             ValueRange{bi, h, keyRows[j], dv});
+        o = vector::FMAOp::create(
+            b, loc, vector::BroadcastOp::create(b, loc, vf32, value),
+            probabilities[j], o);
+      }
+      vector::StoreOp::create(b, loc, o, oT, ValueRange{dv, index(0)});
+    });
+    return {newMax, newSum};
+  }
+
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Value add(Value lhs, int64_t rhs) {
+    return rhs ? arith::AddIOp::create(b, loc, lhs, index(rhs)).getResult()
+               : lhs;
+  }
+  Value add(Value lhs, Value rhs) {
+    return arith::AddIOp::create(b, loc, lhs, rhs);
+  }
+  Value mul(Value lhs, int64_t rhs) {
+    return rhs == 1 ? lhs
+                    : arith::MulIOp::create(b, loc, lhs, index(rhs)).getResult();
+  }
+  Value splat(float value) {
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(vf32, value));
+  }
+  void forLoop(Value lower, Value upper, int64_t step,
+               function_ref<void(Value)> body) {
+    scf::ForOp::create(b, loc, lower, upper, index(step), ValueRange{},
+                       [&](OpBuilder &nb, Location, Value iv, ValueRange) {
+                         OpBuilder::InsertionGuard guard(b);
+                         b.setInsertionPointToStart(nb.getInsertionBlock());
+                         body(iv);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+  void forLoop(int64_t lower, int64_t upper, int64_t step,
+               function_ref<void(Value)> body) {
+    forLoop(index(lower), index(upper), step, body);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  lathe::dispatch::AttentionOp op;
+  int64_t lanes, keyBlock;
+  Type f32, i32;
+  VectorType vf32, vi32;
+  int64_t batch, kvHeads, groups, queries, headDim, keys, valueDim;
+  Value qT, oT, positionScratch, inverseScratch;
+};
+
+struct FlashAttentionPass
+    : lathe::cpu::impl::FlashAttentionBase<FlashAttentionPass> {
+  using FlashAttentionBase::FlashAttentionBase;
+
+  void runOnOperation() override {
+    if (lanes < 1 || keyBlock < 1) {
+      getOperation().emitError(
+          "lathe-cpu-flash-attention: lanes and key-block must be positive");
+      return signalPassFailure();
+    }
+    SmallVector<lathe::dispatch::AttentionOp> ops;
+    WalkResult walk = getOperation().walk([&](lathe::dispatch::AttentionOp op) {
+      if (op->getNumResults() != 0) {
+        op.emitOpError("must be bufferized before lathe-cpu-flash-attention");
+        return WalkResult::interrupt();
+      }
+      ops.push_back(op);
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    for (lathe::dispatch::AttentionOp op : ops)
+      rewrite(op);
+  }
+
+  void rewrite(lathe::dispatch::AttentionOp op) {
+    auto func = op->getParentOfType<func::FuncOp>();
+    bool kernel = func->hasAttr(lathe::dispatch::kKernelAttrName);
+    OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
+    auto scratch = [&](ArrayRef<int64_t> shape, Type type) -> Value {
+      auto alloca = memref::AllocaOp::create(entry, op.getLoc(),
+                                             MemRefType::get(shape, type),
+                                             entry.getI64IntegerAttr(64));
+      if (kernel)
+        alloca->setAttr(lathe::cpu::kWorkspaceAttrName, entry.getUnitAttr());
+      return alloca;
+    };
+    auto dims = [](Value v) { return cast<ShapedType>(v.getType()).getShape(); };
+    Type f32 = entry.getF32Type();
+    Value qT = scratch({dims(op.getQ())[3], lanes}, f32);
+    Value oT = scratch({dims(op.getV())[3], lanes}, f32);
+    Value positions = scratch({lanes}, entry.getI32Type());
+    Value inverses = scratch({lanes}, f32);
+    OpBuilder b(op);
+    AttentionEmitter(b, op, lanes, keyBlock).emit(qT, oT, positions, inverses);
+    op.erase();
+  }
+};
+
+} // namespace
