@@ -112,8 +112,7 @@ private:
   LogicalResult addVector(const std::string &name, int64_t size);
   void planLayout(WeightsLayout &layout);
   func::FuncOp buildEntry(ModuleOp module, StringRef name, int64_t tokens,
-                          int64_t attendedRows, bool returnsHidden,
-                          const WeightsLayout &layout);
+                          bool returnsHidden, const WeightsLayout &layout);
   void buildHead(ModuleOp module, const WeightsLayout &layout);
   /// Marks `func` as an entry with these input and output names and dtypes.
   void markEntry(func::FuncOp func, ArrayRef<StringRef> inputNames,
@@ -510,8 +509,7 @@ Value LlmBuilder::fromHeads(Value x) {
 }
 
 func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
-                                    int64_t tokens, int64_t attendedRows,
-                                    bool returnsHidden,
+                                    int64_t tokens, bool returnsHidden,
                                     const WeightsLayout &layout) {
   Type f32 = b.getF32Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
   auto cacheType = RankedTensorType::get(
@@ -594,22 +592,6 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
       });
   Value cos = rope.getResult(0), sin = rope.getResult(1);
 
-  // Causal mask over the attended cache rows: token s (at position + s) sees
-  // rows j <= position + s; rows past it hold other or no tokens.
-  auto maskType =
-      RankedTensorType::get({1, 1, tokens, attendedRows}, b.getI1Type());
-  Value mask = parallelGeneric(
-      maskType, position, AffineMap::get(4, 0, {}, &ctx),
-      [](OpBuilder &nb, Location l, ValueRange args) {
-        Value s = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
-                                             linalg::IndexOp::create(nb, l, 2));
-        Value j = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
-                                             linalg::IndexOp::create(nb, l, 3));
-        Value last = arith::AddIOp::create(nb, l, args[0], s);
-        return arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, j, last)
-            .getResult();
-      });
-
   // Cache rows written by this call start at the clamped position.
   Value offset = arith::IndexCastOp::create(
       b, loc, b.getIndexType(),
@@ -649,16 +631,19 @@ func::FuncOp LlmBuilder::buildEntry(ModuleOp module, StringRef name,
                                             b.getIndexAttr(0), b.getIndexAttr(0)};
     SmallVector<OpFoldResult> layerRows = {
         b.getIndexAttr(1), b.getIndexAttr(config.kvHeads),
-        b.getIndexAttr(attendedRows), b.getIndexAttr(config.headDim)};
+        b.getIndexAttr(cacheLength), b.getIndexAttr(config.headDim)};
     auto layerType = RankedTensorType::get(
-        {1, config.kvHeads, attendedRows, config.headDim}, f32);
+        {1, config.kvHeads, cacheLength, config.headDim}, f32);
     Value keys = tensor::ExtractSliceOp::create(b, loc, layerType, kCache,
                                                 layerStart, layerRows, ones);
     Value values = tensor::ExtractSliceOp::create(b, loc, layerType, vCache,
                                                   layerStart, layerRows, ones);
+    // Token s (at position + s) sees cache rows j <= position + s; rows past
+    // it hold other or no tokens.
     Value attended = graph::AttentionOp::create(
-        b, loc, q, keys, values, mask, b.getF32FloatAttr(scale),
-        b.getBoolAttr(false), b.getF32FloatAttr(0.0f));
+        b, loc, q, keys, values, /*mask=*/Value(), position,
+        b.getF32FloatAttr(scale), b.getBoolAttr(true), b.getF32FloatAttr(0.0f),
+        IntegerAttr());
     x = add(x, linear(fromHeads(attended), p + "attn_output.weight", ""));
 
     h = rmsNorm(x, p + "ffn_norm.weight");
@@ -735,23 +720,8 @@ OwningOpRef<ModuleOp> LlmBuilder::build(WeightsLayout &layout) {
                          b.getNamedAttr("prefill_chunk", b.getI64IntegerAttr(chunk)),
                          b.getNamedAttr("vocab", b.getI64IntegerAttr(config.vocab)),
                      }));
-  // Attention reads every attended cache row, so running early in a long
-  // context would mostly read empty rows: prefill_<N> and decode_<N> entries
-  // attend only the first N rows (N = context / 8, / 4, / 2), for tokens
-  // that end at most at N (prefill_<N> when N is a multiple of the chunk,
-  // so that a padded chunk ends there too).
-  buildEntry(*module, "prefill", chunk, cacheLength, /*returnsHidden=*/true,
-             layout);
-  for (int64_t part : {8, 4, 2})
-    if (cacheLength % part == 0 && (cacheLength / part) % chunk == 0)
-      buildEntry(*module, "prefill_" + std::to_string(cacheLength / part),
-                 chunk, cacheLength / part, /*returnsHidden=*/true, layout);
-  for (int64_t part : {8, 4, 2})
-    if (cacheLength % part == 0 && cacheLength / part >= 16)
-      buildEntry(*module, "decode_" + std::to_string(cacheLength / part), 1,
-                 cacheLength / part, /*returnsHidden=*/false, layout);
-  buildEntry(*module, "decode", 1, cacheLength, /*returnsHidden=*/false,
-             layout);
+  buildEntry(*module, "prefill", chunk, /*returnsHidden=*/true, layout);
+  buildEntry(*module, "decode", 1, /*returnsHidden=*/false, layout);
   buildHead(*module, layout);
   return module;
 }

@@ -1,13 +1,12 @@
 //===- GgufImporter.h - GGUF LLM to graph-level MLIR -------------*- C++ -*-===//
 //
 // Builds the forward pass of a llama-family LLM from a GGUF file's
-// general.architecture and hyperparameters. The result is a module with two
+// general.architecture and hyperparameters. The result is a module with three
 // entry functions in tensor-level IR:
 //
-//   prefill(tokens: i32[C], position: i64) -> logits: f32[C, vocab]
+//   prefill(tokens: i32[C], position: i64) -> hidden: f32[C, dim]
 //   decode(token: i32[1], position: i64)   -> logits: f32[1, vocab]
-//   prefill_<N>(...), decode_<N>(...): the same for tokens that end at most
-//       at position N, attending only the first N cache rows
+//   head(hidden: f32[1, dim])               -> logits: f32[1, vocab]
 //
 // `position` is the sequence position of the first token. Both entries bind
 // the model's weights (function arguments marked `lathe.param`, kept in their

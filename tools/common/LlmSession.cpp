@@ -98,34 +98,7 @@ bool LlmSession::create(lathe_module *Module, LlmSession &Session,
   Session.Vocab = Logits.dims[1];
   Session.Hidden = Hidden.dims[1];
   Session.Context = Cache.dims[2];
-  // prefill_<N> / decode_<N>: the entries for chunks / single tokens that
-  // end at most at position N.
-  for (size_t I = 0; I < lathe_module_entry_count(Module); ++I) {
-    std::string Name = lathe_module_entry_name(Module, I);
-    bool IsPrefill = Name.rfind("prefill_", 0) == 0;
-    if (!IsPrefill && Name.rfind("decode_", 0) != 0)
-      continue;
-    const char *Digits = Name.c_str() + (IsPrefill ? 8 : 7);
-    char *End = nullptr;
-    long long Rows = std::strtoll(Digits, &End, 10);
-    int64_t Tokens = 0;
-    if (End == Digits || *End || Rows <= 0 || Rows > Session.Context ||
-        !tokenCount(Module, I, Tokens) ||
-        Tokens != (IsPrefill ? Session.Chunk : 1))
-      continue;
-    (IsPrefill ? Session.PartialPrefills : Session.PartialDecodes)
-        .emplace_back(Rows, I);
-  }
-  std::sort(Session.PartialPrefills.begin(), Session.PartialPrefills.end());
-  std::sort(Session.PartialDecodes.begin(), Session.PartialDecodes.end());
   return true;
-}
-
-size_t LlmSession::entryFor(int64_t Tokens) const {
-  for (const auto &[Rows, Entry] : Tokens == 1 ? PartialDecodes : PartialPrefills)
-    if (Position + Tokens <= Rows)
-      return Entry;
-  return Tokens == 1 ? Decode : Prefill;
 }
 
 void LlmSession::reset() {
@@ -204,7 +177,7 @@ bool LlmSession::feed(const std::vector<int32_t> &Tokens, bool AllRows,
     bool Last = Start + Used == Count;
     std::fill(Ids, Ids + Step, 0);
     std::copy(Tokens.begin() + Start, Tokens.begin() + Start + Used, Ids);
-    if (!run(entryFor(Step), In.get(), Position, Out.get(), Error))
+    if (!run(Step == 1 ? Decode : Prefill, In.get(), Position, Out.get(), Error))
       return false;
     Position += Used;
     if (!AllRows && !Last)

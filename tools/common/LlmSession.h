@@ -44,14 +44,8 @@ private:
   bool headLogits(const float *hiddenRow, std::vector<float> &logits,
                   std::string &error);
 
-  /// The entry for `tokens` tokens (1 or the chunk) at the current position.
-  size_t entryFor(int64_t tokens) const;
-
   lathe_module *Module = nullptr;
   size_t Prefill = 0, Decode = 0, Head = 0;
-  /// prefill_<N> and decode_<N> entries (attending the first N cache rows),
-  /// by N ascending.
-  std::vector<std::pair<int64_t, size_t>> PartialPrefills, PartialDecodes;
   int64_t Vocab = 0, Hidden = 0, Context = 0, Chunk = 0, Position = 0;
 };
 
