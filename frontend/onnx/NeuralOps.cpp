@@ -7,6 +7,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 
 namespace lathe::onnx_import {
@@ -180,9 +183,161 @@ LogicalResult importRMSNormalization(NodeImporter &n) {
   return success();
 }
 
+/// `source` written into `dest` at `offsets` (static, source-sized).
+Value insertAt(OpBuilder &b, Location loc, Value source, Value dest,
+               ArrayRef<int64_t> offsets) {
+  auto shape = cast<RankedTensorType>(source.getType()).getShape();
+  auto attrs = [&](ArrayRef<int64_t> values) {
+    return llvm::map_to_vector(values, [&](int64_t v) -> OpFoldResult {
+      return b.getIndexAttr(v);
+    });
+  };
+  return tensor::InsertSliceOp::create(b, loc, source, dest, attrs(offsets),
+                                       attrs(shape),
+                                       attrs(SmallVector<int64_t>(shape.size(), 1)));
+}
+
+/// ONNX Attention (opset 23): 4-D [B, H, S, D] inputs, or 3-D [B, S, H * D]
+/// ones with q_num_heads / kv_num_heads; past keys and values are concatenated
+/// in front of K and V (and returned as present_key / present_value); a mask
+/// of rank 2 to 4 broadcasts over the leading dimensions and, shorter than
+/// the keys, is padded with masked positions.
+LogicalResult importAttention(NodeImporter &n) {
+  if (!n.hasInput(0) || !n.hasInput(1) || !n.hasInput(2))
+    return n.fail("expects Q, K and V");
+  OnnxDtype dtype = n.inputDtype(0);
+  if (!isFloatDtype(dtype) || n.inputDtype(1) != dtype ||
+      n.inputDtype(2) != dtype)
+    return n.fail("expects Q, K and V of one floating-point type");
+  if (n.hasInput(6))
+    return n.unsupported("nonpad_kv_seqlen input");
+  if (n.wantsOutput(3))
+    return n.unsupported("qk_matmul_output output");
+  int64_t rank = n.inputRank(0);
+  if ((rank != 3 && rank != 4) || n.inputRank(1) != rank ||
+      n.inputRank(2) != rank)
+    return n.fail("expects Q, K and V all of rank 3 or all of rank 4");
+  for (unsigned i = 0; i < 3; ++i)
+    if (!n.inputType(i).hasStaticShape())
+      return n.unsupported("dynamic shapes of Q, K and V");
+
+  Value q = n.input(0), k = n.input(1), v = n.input(2);
+  int64_t batch = n.inputShape(0)[0];
+  // [B, S, H * D] -> [B, H, S, D]
+  auto toHeads = [&](Value x, int64_t heads, StringRef what) -> FailureOr<Value> {
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(x.getType()).getShape();
+    if (heads <= 0 || shape[2] % heads != 0)
+      return n.fail(what + " hidden size " + Twine(shape[2]) +
+                    " is not a multiple of " + Twine(heads) + " heads");
+    Value split = buildReshape(n.b, n.loc, x,
+                               {shape[0], shape[1], heads, shape[2] / heads});
+    return buildTranspose(n.b, n.loc, split, {0, 2, 1, 3});
+  };
+  if (rank == 3) {
+    int64_t qHeads = n.attrInt("q_num_heads", 0);
+    int64_t kvHeads = n.attrInt("kv_num_heads", 0);
+    auto q4 = toHeads(q, qHeads, "Q");
+    if (failed(q4))
+      return failure();
+    auto k4 = toHeads(k, kvHeads, "K");
+    if (failed(k4))
+      return failure();
+    auto v4 = toHeads(v, kvHeads, "V");
+    if (failed(v4))
+      return failure();
+    q = *q4, k = *k4, v = *v4;
+  }
+  auto shapeOf = [](Value x) {
+    return cast<RankedTensorType>(x.getType()).getShape();
+  };
+  if (shapeOf(k)[0] != batch || shapeOf(v)[0] != batch ||
+      shapeOf(k)[1] != shapeOf(v)[1] || shapeOf(k)[2] != shapeOf(v)[2] ||
+      shapeOf(q)[3] != shapeOf(k)[3] || shapeOf(k)[1] == 0 ||
+      shapeOf(q)[1] % shapeOf(k)[1] != 0)
+    return n.fail("expects Q [B, Hq, S, D], K [B, Hkv, L, D] and V "
+                  "[B, Hkv, L, Dv] with Hq a multiple of Hkv");
+
+  // Past keys and values go in front: present = concat(past, new).
+  if (n.hasInput(4) != n.hasInput(5))
+    return n.fail("expects both past_key and past_value, or neither");
+  int64_t pastLength = 0;
+  if (n.hasInput(4)) {
+    for (auto [i, current] : {std::pair<unsigned, Value *>{4, &k}, {5, &v}}) {
+      ArrayRef<int64_t> past = n.inputShape(i), now = shapeOf(*current);
+      if (n.inputDtype(i) != dtype || past.size() != 4 ||
+          !n.inputType(i).hasStaticShape() || past[0] != now[0] ||
+          past[1] != now[1] || past[3] != now[3])
+        return n.fail(Twine(i == 4 ? "past_key" : "past_value") +
+                      " must be [B, Hkv, P, D] like the keys and values");
+      SmallVector<int64_t> total(now);
+      total[2] += past[2];
+      Value joined = tensor::EmptyOp::create(
+          n.b, n.loc, total, n.inputType(i).getElementType());
+      joined = insertAt(n.b, n.loc, n.input(i), joined, {0, 0, 0, 0});
+      *current = insertAt(n.b, n.loc, *current, joined, {0, 0, past[2], 0});
+    }
+    pastLength = n.inputShape(4)[2];
+  }
+  int64_t keys = shapeOf(k)[2];
+
+  Value mask;
+  if (n.hasInput(3)) {
+    OnnxDtype maskDtype = n.inputDtype(3);
+    if (maskDtype != onnx::TensorProto::BOOL && maskDtype != dtype)
+      return n.fail("attn_mask must be bool or of Q's element type");
+    int64_t maskRank = n.inputRank(3);
+    if (maskRank < 2 || maskRank > 4 || !n.inputType(3).hasStaticShape())
+      return n.fail("attn_mask must be a static tensor of rank 2 to 4");
+    SmallVector<int64_t> shape(4 - maskRank, 1);
+    llvm::append_range(shape, n.inputShape(3));
+    mask = buildReshape(n.b, n.loc, n.input(3), shape);
+    if (shape[3] > keys)
+      return n.fail("attn_mask has " + Twine(shape[3]) +
+                    " keys, more than the " + Twine(keys) + " of K");
+    if (shape[3] < keys) {
+      // Keys past the mask's end are masked out.
+      Type element = n.inputType(3).getElementType();
+      TypedAttr masked =
+          maskDtype == onnx::TensorProto::BOOL
+              ? TypedAttr(n.b.getBoolAttr(false))
+              : TypedAttr(n.b.getFloatAttr(
+                    element, -std::numeric_limits<double>::infinity()));
+      SmallVector<int64_t> padded(shape);
+      padded[3] = keys;
+      mask = insertAt(n.b, n.loc, mask, buildSplat(n.b, n.loc, padded, masked),
+                      {0, 0, 0, 0});
+    }
+  }
+
+  bool causal = n.attrInt("is_causal", 0) != 0;
+  float scale = n.attrFloat(
+      "scale", 1.0f / std::sqrt(static_cast<float>(shapeOf(q)[3])));
+  float softcap = n.attrFloat("softcap", 0.0f);
+  if (softcap < 0)
+    return n.fail("softcap must not be negative");
+  // ONNX aligns the causal mask with the past keys: query i sees key j iff
+  // j <= i + past length.
+  Value y = graph::AttentionOp::create(
+      n.b, n.loc, q, k, v, mask, /*past=*/Value(), n.b.getF32FloatAttr(scale),
+      n.b.getBoolAttr(causal), n.b.getF32FloatAttr(softcap),
+      causal ? n.b.getI64IntegerAttr(pastLength) : IntegerAttr());
+  if (rank == 3) {
+    ArrayRef<int64_t> shape = shapeOf(y); // B Hq S Dv
+    y = buildTranspose(n.b, n.loc, y, {0, 2, 1, 3});
+    y = buildReshape(n.b, n.loc, y, {shape[0], shape[2], shape[1] * shape[3]});
+  }
+  n.setOutput(0, y, dtype);
+  if (n.wantsOutput(1))
+    n.setOutput(1, k, dtype);
+  if (n.wantsOutput(2))
+    n.setOutput(2, v, dtype);
+  return success();
+}
+
 } // namespace
 
 void registerNeuralOps(NodeImportTable &t) {
+  t["Attention"] = importAttention;
   t["LayerNormalization"] = importLayerNormalization;
   t["RMSNormalization"] = importRMSNormalization;
   t["MatMul"] = importMatMul;

@@ -396,9 +396,54 @@ def reduce_empty(out):
         [numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")])
 
 
+def attention_node(outputs, **attributes):
+    """Attention on 3-D inputs (4 query and 2 key/value heads of 8) with a
+    past of 3 keys and a float mask over the first 5 of the 7 keys."""
+    SHAPES = {"y": [1, 4, 32], "present_k": [1, 2, 7, 8], "present_v": [1, 2, 7, 8],
+              "qk": [1, 4, 4, 7]}
+    return model(
+        [helper.make_node("Attention", ["q", "k", "v", "mask", "past_k", "past_v"],
+                          outputs, name="attend", q_num_heads=4, kv_num_heads=2,
+                          **attributes)],
+        [tensor("q", TensorProto.FLOAT, [1, 4, 32]), tensor("k", TensorProto.FLOAT, [1, 4, 16]),
+         tensor("v", TensorProto.FLOAT, [1, 4, 16]), tensor("mask", TensorProto.FLOAT, [4, 5]),
+         tensor("past_k", TensorProto.FLOAT, [1, 2, 3, 8]),
+         tensor("past_v", TensorProto.FLOAT, [1, 2, 3, 8])],
+        [tensor(name, TensorProto.FLOAT, SHAPES[name]) for name in outputs if name],
+        opset=[helper.make_opsetid("", 23)], check=False)
+
+
+def attention(out):
+    """Also writes random inputs and onnx's reference outputs as .npy."""
+    from onnx.reference import ReferenceEvaluator
+    m = attention_node(["y", "present_k", "present_v"], is_causal=1, scale=0.25)
+    rng = np.random.default_rng(5)
+    inputs = {i.name: rng.standard_normal(
+        [d.dim_value for d in i.type.tensor_type.shape.dim]).astype(np.float32)
+        for i in m.graph.input}
+    inputs["mask"] = rng.uniform(-2, 0, (4, 5)).astype(np.float32)
+    for name, value in inputs.items():
+        np.save(out / f"{name}.npy", value)
+    for name, value in zip(["y", "present_k", "present_v"],
+                           ReferenceEvaluator(m).run(None, inputs)):
+        np.save(out / f"expected_{name}.npy", value)
+    return m
+
+
+def attention_qk_output(out):
+    return attention_node(["y", "", "", "qk"])
+
+
+def attention_bad_heads(out):
+    m = attention_node(["y"])
+    next(a for a in m.graph.node[0].attribute if a.name == "kv_num_heads").i = 5
+    return m
+
+
 KINDS = {name.replace("_", "-"): fn for name, fn in list(globals().items())
          if callable(fn) and fn.__module__ == __name__ and name not in
-         ("tensor", "model", "external_model", "save_external", "set_external")}
+         ("tensor", "model", "external_model", "save_external", "set_external",
+          "attention_node")}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in KINDS:
