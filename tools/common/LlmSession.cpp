@@ -159,30 +159,40 @@ bool LlmSession::feed(const std::vector<int32_t> &Tokens, bool AllRows,
               "of " + std::to_string(Vocab);
       return false;
     }
-  // Prefill chunks start at multiples of the chunk size, so that a padded
-  // chunk always fits the cache (whose length is a multiple of the chunk);
-  // from any other position the tokens go one at a time through decode.
+  // A prefill chunk takes the next Chunk tokens (padded past the last one)
+  // wherever its rows fit the cache: the padding's cache rows lie past the
+  // sequence, and each is written again before any token attends it. One
+  // chunk costs about as much as a few decode steps, so a quarter chunk or
+  // more goes through prefill, fewer tokens through decode, one at a time.
   // Prefill gives hidden rows; the head turns the ones needed into logits.
-  int64_t Step = Count == 1 || Position % Chunk != 0 ? 1 : Chunk;
-  Tensor In = makeTensor(LATHE_DTYPE_I32, {Step});
-  Tensor Out = makeTensor(LATHE_DTYPE_F32, {Step, Step == 1 ? Vocab : Hidden});
-  if (!In || !Out) {
-    Error = "out of memory";
-    return false;
-  }
-  int32_t *Ids = static_cast<int32_t *>(lathe_tensor_data(In.get()));
-  const float *Rows = static_cast<const float *>(lathe_tensor_data(Out.get()));
-  for (int64_t Start = 0; Start < Count; Start += Step) {
-    int64_t Used = std::min(Step, Count - Start);
+  Tensor TokenIn, LogitsOut, ChunkIn, HiddenOut;
+  for (int64_t Start = 0; Start < Count;) {
+    int64_t Left = Count - Start;
+    bool Chunked = Left > 1 && Left * 4 >= Chunk && Position + Chunk <= Context;
+    int64_t Step = Chunked ? Chunk : 1, Used = std::min(Step, Left);
+    Tensor &InTensor = Chunked ? ChunkIn : TokenIn;
+    Tensor &OutTensor = Chunked ? HiddenOut : LogitsOut;
+    if (!InTensor) {
+      InTensor = makeTensor(LATHE_DTYPE_I32, {Step});
+      OutTensor = makeTensor(LATHE_DTYPE_F32, {Step, Chunked ? Hidden : Vocab});
+      if (!InTensor || !OutTensor) {
+        Error = "out of memory";
+        return false;
+      }
+    }
+    lathe_tensor *In = InTensor.get(), *Out = OutTensor.get();
+    int32_t *Ids = static_cast<int32_t *>(lathe_tensor_data(In));
+    const float *Rows = static_cast<const float *>(lathe_tensor_data(Out));
     bool Last = Start + Used == Count;
     std::fill(Ids, Ids + Step, 0);
     std::copy(Tokens.begin() + Start, Tokens.begin() + Start + Used, Ids);
-    if (!run(Step == 1 ? Decode : Prefill, In.get(), Position, Out.get(), Error))
+    if (!run(Chunked ? Prefill : Decode, In, Position, Out, Error))
       return false;
     Position += Used;
+    Start += Used;
     if (!AllRows && !Last)
       continue;
-    if (Step == 1) {
+    if (!Chunked) {
       Logits.insert(Logits.end(), Rows, Rows + Vocab);
       continue;
     }

@@ -29,21 +29,23 @@ using namespace lathe;
 namespace {
 
 const char HelpText[] =
-    R"(usage: lathe-bench MODEL.so [-p P] [-n N] [-r R] [--threads N[,N...]] [--json]
+    R"(usage: lathe-bench MODEL.so [-p P] [-n N] [-d D] [-r R] [--threads N[,N...]] [--json]
 Times an LLM compiled by lathe-compile from a GGUF file, like llama-bench:
-  ppP: P prompt tokens through prefill from an empty context (tokens/s)
-  tgN: N tokens decoded one at a time from an empty context (tokens/s)
+  ppP: P prompt tokens through prefill (tokens/s)
+  tgN: N tokens decoded one at a time (tokens/s)
+both from an empty context, or after D tokens already in it ("@ dD").
 Token ids are fixed pseudo-random ids in the vocabulary. Each test runs R
 times after a warm-up; t/s is the mean ± sample stddev of the R runs.
   -p, --n-prompt P     prompt tokens of the pp test (default 512; 0: skip)
   -n, --n-gen N        decode steps of the tg test (default 128; 0: skip)
+  -d, --n-depth D      tokens in the context before each test (default 0)
   -r, --repetitions R  runs per test (default 3)
   -t, --threads LIST   comma-separated thread counts (default 0: one per CPU)
   --json               one JSON object per result instead of the table
                        (model, threads, test, tokens_per_second_mean,
                        tokens_per_second_stddev, ...)
   -h, --help           this help
-P and N must fit the compiled context (lathe-compile --context).
+D + P and D + N must fit the compiled context (lathe-compile --context).
 Columns: size = the weights file (MODEL.weights.gguf), params = elements
 of its tensors. Progress goes to stderr. Exit: 0 ok, 2 error.
 )";
@@ -52,6 +54,7 @@ struct Options {
   std::string Artifact;
   unsigned long Prompt = 512;
   unsigned long Generate = 128;
+  unsigned long Depth = 0;
   unsigned long Repetitions = 3;
   std::vector<unsigned long> Threads{0};
   bool Json = false;
@@ -126,12 +129,14 @@ Options parseOptions(int Argc, char **Argv) {
     // Every other option takes a value.
     auto [Name, Value] = cli::readValueOption(
         Tool, Argc, Argv, I,
-        {"-p", "--n-prompt", "-n", "--n-gen", "-r", "--repetitions", "-t",
-         "--threads"});
+        {"-p", "--n-prompt", "-n", "--n-gen", "-d", "--n-depth", "-r",
+         "--repetitions", "-t", "--threads"});
     if (Name == "-p" || Name == "--n-prompt")
       Result.Prompt = parseCount(Name, Value, 0, 1 << 24);
     else if (Name == "-n" || Name == "--n-gen")
       Result.Generate = parseCount(Name, Value, 0, 1 << 24);
+    else if (Name == "-d" || Name == "--n-depth")
+      Result.Depth = parseCount(Name, Value, 0, 1 << 24);
     else if (Name == "-r" || Name == "--repetitions")
       Result.Repetitions = parseCount(Name, Value, 1, 100000);
     else
@@ -259,10 +264,12 @@ int main(int Argc, char **Argv) {
   std::string Model = baseName(Artifact);
 
   std::vector<std::string> Tests;
+  std::string AtDepth =
+      Opts.Depth ? " @ d" + std::to_string(Opts.Depth) : std::string();
   if (Opts.Prompt)
-    Tests.push_back("pp" + std::to_string(Opts.Prompt));
+    Tests.push_back("pp" + std::to_string(Opts.Prompt) + AtDepth);
   if (Opts.Generate)
-    Tests.push_back("tg" + std::to_string(Opts.Generate));
+    Tests.push_back("tg" + std::to_string(Opts.Generate) + AtDepth);
 
   size_t TestWidth = 6;
   for (const std::string &Test : Tests)
@@ -298,14 +305,18 @@ int main(int Argc, char **Argv) {
       for (auto [Flag, Count] : {std::pair<const char *, unsigned long>{
                                      "-p", Opts.Prompt},
                                  {"-n", Opts.Generate}})
-        if (static_cast<int64_t>(Count) > Session.contextLength())
+        if (Count &&
+            static_cast<int64_t>(Opts.Depth + Count) > Session.contextLength())
           exitWithError(
               Artifact,
-              std::string(Flag) + " " + std::to_string(Count) + " needs " +
-                  std::to_string(Count) + " positions, beyond the compiled " +
-                  "context of " + std::to_string(Session.contextLength()) +
+              std::string(Flag) + " " + std::to_string(Count) +
+                  (Opts.Depth ? " after -d " + std::to_string(Opts.Depth)
+                              : std::string()) +
+                  " needs " + std::to_string(Opts.Depth + Count) +
+                  " positions, beyond the compiled context of " +
+                  std::to_string(Session.contextLength()) +
                   " (recompile with lathe-compile --context " +
-                  std::to_string(Count) + " or more)");
+                  std::to_string(Opts.Depth + Count) + " or more)");
       // Size and parameters from the weights file.
       if (const char *Path = lathe_module_weights_path(Module.get())) {
         auto Weights = gguf::GgufFile::open(Path);
@@ -325,6 +336,7 @@ int main(int Argc, char **Argv) {
         tokenIds(Opts.Prompt, Session.vocabSize(), 1);
     std::vector<int32_t> GenerateIds =
         tokenIds(Opts.Generate, Session.vocabSize(), 2);
+    std::vector<int32_t> DepthIds = tokenIds(Opts.Depth, Session.vocabSize(), 3);
     std::vector<float> Logits;
     auto feed = [&](const std::vector<int32_t> &Tokens) {
       if (!Session.feed(Tokens, /*allRows=*/false, Logits, Error))
@@ -351,6 +363,8 @@ int main(int Argc, char **Argv) {
       std::vector<double> Samples;
       for (unsigned long Run = 0; Run < Opts.Repetitions; ++Run) {
         Session.reset();
+        if (!DepthIds.empty())
+          feed(DepthIds);
         auto Start = std::chrono::steady_clock::now();
         if (Prompt) {
           feed(PromptIds);
@@ -372,6 +386,7 @@ int main(int Argc, char **Argv) {
             ", \"test\": " + jsonString(Test) +
             ", \"n_prompt\": " + std::to_string(Prompt ? Count : 0) +
             ", \"n_gen\": " + std::to_string(Prompt ? 0 : Count) +
+            ", \"n_depth\": " + std::to_string(Opts.Depth) +
             ", \"repetitions\": " + std::to_string(Opts.Repetitions) +
             ", \"tokens_per_second_mean\": " + format("%.6g", Result.Mean) +
             ", \"tokens_per_second_stddev\": " +
