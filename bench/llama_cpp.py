@@ -10,7 +10,10 @@ Lathe/llama.cpp ratio and the decode rate as a fraction of the measured
 memory read bandwidth.
 
     bench/llama_cpp.py [--type q8_0|q4_0] [--threads 1,2] [--small]
-                       [-p 512] [-n 128] [-r 3]
+                       [-p 512] [-n 128] [-d 0] [-r 3]
+
+With -d D both engines run each test after D untimed tokens of context
+(llama-bench's "@ dD"), which measures attention over a long cache.
 
 llama-cpp-python (LLAMA_CPP_PYTHON_VERSION) is built from source into the
 project venv on first use (several minutes on 2 cores).
@@ -155,14 +158,16 @@ def mean_std(samples):
     return mean, var ** 0.5
 
 
-def llama_cpp_bench(llama_cpp, model, threads, n_ctx, p, n, reps, vocab):
+def llama_cpp_bench(llama_cpp, model, threads, n_ctx, p, n, d, reps, vocab):
     """pp and tg tokens/s with llama.cpp, as lathe-bench measures them:
-    P prompt tokens from an empty context; N single-token decodes from an
-    empty context. Mean and sample stddev of `reps` runs after a warm-up."""
+    P prompt tokens, and N single-token decodes, each from an empty context
+    or after D untimed context tokens. Mean and sample stddev of `reps` runs
+    after a warm-up."""
     import random
     rng = random.Random(1)
     prompt = [rng.randrange(vocab) for _ in range(p)]
     gen = [rng.randrange(vocab) for _ in range(n)]
+    depth = [rng.randrange(vocab) for _ in range(d)]
     llm = llama_cpp.Llama(model_path=str(model), n_ctx=n_ctx,
                           n_batch=max(512, min(p, 2048)), n_ubatch=512,
                           n_threads=threads, n_threads_batch=threads,
@@ -182,6 +187,8 @@ def llama_cpp_bench(llama_cpp, model, threads, n_ctx, p, n, reps, vocab):
         samples = []
         for _ in range(reps):
             llm.reset()
+            if depth:
+                llm.eval(depth)
             start = time.perf_counter()
             if test == "pp":
                 llm.eval(prompt)
@@ -189,7 +196,7 @@ def llama_cpp_bench(llama_cpp, model, threads, n_ctx, p, n, reps, vocab):
                 for token in gen:
                     llm.eval([token])
             samples.append(count / (time.perf_counter() - start))
-        results[f"{test}{count}"] = mean_std(samples)
+        results[f"{test}{count}{f' @ d{d}' if d else ''}"] = mean_std(samples)
     del llm
     return results
 
@@ -307,6 +314,8 @@ def main():
                     help="prompt tokens of the pp test (default 512)")
     ap.add_argument("-n", type=int, default=128,
                     help="decode steps of the tg test (default 128)")
+    ap.add_argument("-d", type=int, default=0,
+                    help="context tokens before each test (default 0)")
     ap.add_argument("-r", type=int, default=3,
                     help="repetitions of each test (default 3)")
     ap.add_argument("--work-dir", type=Path,
@@ -321,8 +330,8 @@ def main():
         assert all(t >= 1 for t in threads)
     except (ValueError, AssertionError):
         ap.error(f"--threads expects positive integers, got '{args.threads}'")
-    if args.p < 0 or args.n < 0 or args.p + args.n == 0 or args.r < 1:
-        ap.error("-p and -n must be >= 0 (not both 0) and -r >= 1")
+    if args.p < 0 or args.n < 0 or args.p + args.n == 0 or args.r < 1 or args.d < 0:
+        ap.error("-p, -n and -d must be >= 0 (-p and -n not both 0) and -r >= 1")
     for tool in ("lathe-compile", "lathe-bench", "lathe-run"):
         if not (args.lathe_bin / tool).exists():
             sys.exit(f"error: {args.lathe_bin / tool} not found: build it "
@@ -338,7 +347,8 @@ def main():
     config = SMALL_MODEL if args.small else FULL_MODEL
     # Each test starts from an empty context; the greedy check needs the
     # prompt and its steps. Positions in multiples of 64.
-    need = max(1024, args.p, args.n, len(GREEDY_PROMPT) + GREEDY_STEPS)
+    need = max(1024, args.d + args.p, args.d + args.n,
+               len(GREEDY_PROMPT) + GREEDY_STEPS)
     context = -(-need // 64) * 64
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)
@@ -376,7 +386,8 @@ def main():
     for t in threads:
         for _ in range(args.r):
             bench_cmd = [args.lathe_bin / "lathe-bench", lib, "-p", args.p,
-                         "-n", args.n, "-r", 1, "--threads", t, "--json"]
+                         "-n", args.n, "-d", args.d, "-r", 1, "--threads", t,
+                         "--json"]
             out = run(bench_cmd, stdout=subprocess.PIPE, text=True).stdout
             for line in out.splitlines():
                 if line.startswith("{"):
@@ -384,7 +395,7 @@ def main():
                     samples.setdefault(("lathe", row["test"], t), []).append(
                         row["tokens_per_second_mean"])
             for test, stats in llama_cpp_bench(llama_cpp, gguf, t, context,
-                                               args.p, args.n, 1,
+                                               args.p, args.n, args.d, 1,
                                                config["vocab"]).items():
                 samples.setdefault(("llama", test, t), []).append(stats[0])
     lathe = {(test, t): mean_std(v)
@@ -440,8 +451,9 @@ def main():
           "| Lathe tg % BW | llama.cpp tg % BW |")
     print("| ---- | ------: | --------: | ------------: | --------------: "
           "| ------------: | ----------------: |")
-    tests = ([f"pp{args.p}"] if args.p else []) + (
-        [f"tg{args.n}"] if args.n else [])
+    at = f" @ d{args.d}" if args.d else ""
+    tests = ([f"pp{args.p}{at}"] if args.p else []) + (
+        [f"tg{args.n}{at}"] if args.n else [])
     lines = []
     for t in threads:
         for test in tests:
