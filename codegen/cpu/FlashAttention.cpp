@@ -39,6 +39,10 @@ using namespace mlir;
 
 namespace {
 
+/// Rows of the transposed output tile updated together: independent FMA
+/// chains that keep both FMA units busy.
+constexpr int64_t kValueRows = 8;
+
 class AttentionEmitter {
 public:
   AttentionEmitter(OpBuilder &b, lathe::dispatch::AttentionOp op,
@@ -144,19 +148,38 @@ private:
       keyEnd = arith::MinSIOp::create(b, loc, end, index(keys));
     }
 
+    // Whole blocks address their keys from one row pointer (key j at a
+    // constant offset); a last, partial block clamps and masks its keys.
     Value negInf = splat(-std::numeric_limits<float>::infinity());
-    auto block = scf::ForOp::create(
-        b, loc, index(0), keyEnd, index(keyBlock), ValueRange{negInf, zero},
+    Value wholeEnd = arith::SubIOp::create(
+        b, loc, keyEnd, arith::RemUIOp::create(b, loc, keyEnd, index(keyBlock)));
+    auto blocks = scf::ForOp::create(
+        b, loc, index(0), wholeEnd, index(keyBlock), ValueRange{negInf, zero},
         [&](OpBuilder &nb, Location, Value kb, ValueRange carried) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(nb.getInsertionBlock());
-          auto [max, sum] =
-              emitKeyBlock(bi, h, kb, keyEnd, visibleUpTo, carried[0], carried[1]);
+          auto [max, sum] = emitKeyBlock(bi, h, kb, keyEnd, /*partial=*/false,
+                                         visibleUpTo, carried[0], carried[1]);
           scf::YieldOp::create(b, loc, ValueRange{max, sum});
+        });
+    Value hasPartial = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                             wholeEnd, keyEnd);
+    auto last = scf::IfOp::create(
+        b, loc, hasPartial,
+        [&](OpBuilder &nb, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          auto [max, sum] = emitKeyBlock(bi, h, wholeEnd, keyEnd, /*partial=*/true,
+                                         visibleUpTo, blocks.getResult(0),
+                                         blocks.getResult(1));
+          scf::YieldOp::create(b, loc, ValueRange{max, sum});
+        },
+        [&](OpBuilder &nb, Location) {
+          scf::YieldOp::create(nb, loc, blocks.getResults());
         });
 
     // 1 / l per lane; a row that saw no key (l = 0) gives zeros.
-    Value sum = block.getResult(1);
+    Value sum = last.getResult(1);
     Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum,
                                         zero);
     Value inverse = arith::SelectOp::create(
@@ -179,13 +202,17 @@ private:
 
   /// One block of keys from `kb`; returns the new running max and sum.
   std::pair<Value, Value> emitKeyBlock(Value bi, Value h, Value kb, Value keyEnd,
-                                       Value visibleUpTo, Value max, Value sum) {
-    // Keys past keyEnd (in the last block) read the last key again and are
+                                       bool partial, Value visibleUpTo,
+                                       Value max, Value sum) {
+    // Keys past keyEnd (in a partial block) read the last key again and are
     // masked, so that only rows the result depends on are read.
     Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
     SmallVector<Value> keyRows;
     for (int64_t j = 0; j < keyBlock; ++j)
-      keyRows.push_back(arith::MinUIOp::create(b, loc, add(kb, j), lastKey));
+      keyRows.push_back(partial ? arith::MinUIOp::create(b, loc, add(kb, j),
+                                                         lastKey)
+                                      .getResult()
+                                : add(kb, j));
 
     SmallVector<Value> zeros(keyBlock, splat(0.0f));
     auto dot = scf::ForOp::create(
@@ -211,10 +238,12 @@ private:
     Value newMax = max;
     for (int64_t j = 0; j < keyBlock; ++j) {
       Value key = add(kb, j);
-      Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                            key, keyEnd);
-      Value score = arith::SelectOp::create(b, loc, inRange, dot.getResult(j),
-                                            negInf);
+      Value score = dot.getResult(j);
+      if (partial) {
+        Value inRange = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::slt, key, keyEnd);
+        score = arith::SelectOp::create(b, loc, inRange, score, negInf);
+      }
       if (visibleUpTo) {
         Value keyLanes = vector::BroadcastOp::create(
             b, loc, vi32, arith::IndexCastOp::create(b, loc, i32, key));
@@ -223,8 +252,12 @@ private:
         score = arith::SelectOp::create(b, loc, visible, score, negInf);
       }
       scores.push_back(score);
-      newMax = arith::MaximumFOp::create(b, loc, newMax, score);
     }
+    // Pairwise trees: the FMA units' latency, not a chain of keyBlock ops.
+    newMax = arith::MaximumFOp::create(
+        b, loc, max, pairwise(scores, [&](Value x, Value y) -> Value {
+          return arith::MaximumFOp::create(b, loc, x, y);
+        }));
     // Rows that saw no key yet keep max -inf; shift them by 0 (exp(-inf) = 0).
     Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                          newMax, negInf);
@@ -232,29 +265,58 @@ private:
     Value alpha = math::ExpOp::create(b, loc,
                                       arith::SubFOp::create(b, loc, max, shift));
     SmallVector<Value> probabilities;
-    Value newSum = arith::MulFOp::create(b, loc, sum, alpha);
-    for (Value score : scores) {
-      Value p = math::ExpOp::create(b, loc,
-                                    arith::SubFOp::create(b, loc, score, shift));
-      probabilities.push_back(p);
-      newSum = arith::AddFOp::create(b, loc, newSum, p);
-    }
+    for (Value score : scores)
+      probabilities.push_back(math::ExpOp::create(
+          b, loc, arith::SubFOp::create(b, loc, score, shift)));
+    Value newSum = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, sum, alpha),
+        pairwise(probabilities, [&](Value x, Value y) -> Value {
+          return arith::AddFOp::create(b, loc, x, y);
+        }));
 
-    forLoop(0, valueDim, 1, [&](Value dv) {
-      Value o = vector::LoadOp::create(b, loc, vf32, oT, ValueRange{dv, index(0)});
-      o = arith::MulFOp::create(b, loc, o, alpha);
-      for (int64_t j = 0; j < keyBlock; ++j) {
-        Value value = memref::LoadOp::create(b, loc, op.getV(),
-                                             ValueRange{bi, h, keyRows[j], dv});
-        o = vector::FMAOp::create(
-            b, loc, vector::BroadcastOp::create(b, loc, vf32, value),
-            probabilities[j], o);
+    // oT[dv] = oT[dv] * alpha + sum_j v[j, dv] * p[j], for `rows` rows of oT
+    // at once: independent FMA chains, each keyBlock long.
+    auto accumulate = [&](Value dv0, int64_t rows) {
+      SmallVector<Value> o, dvs;
+      for (int64_t u = 0; u < rows; ++u) {
+        dvs.push_back(add(dv0, u));
+        o.push_back(arith::MulFOp::create(
+            b, loc,
+            vector::LoadOp::create(b, loc, vf32, oT, ValueRange{dvs[u], index(0)}),
+            alpha));
       }
-      vector::StoreOp::create(b, loc, o, oT, ValueRange{dv, index(0)});
-    });
+      for (int64_t j = 0; j < keyBlock; ++j)
+        for (int64_t u = 0; u < rows; ++u) {
+          Value value = memref::LoadOp::create(
+              b, loc, op.getV(), ValueRange{bi, h, keyRows[j], dvs[u]});
+          o[u] = vector::FMAOp::create(
+              b, loc, vector::BroadcastOp::create(b, loc, vf32, value),
+              probabilities[j], o[u]);
+        }
+      for (int64_t u = 0; u < rows; ++u)
+        vector::StoreOp::create(b, loc, o[u], oT, ValueRange{dvs[u], index(0)});
+    };
+    int64_t unroll = std::min(kValueRows, valueDim);
+    int64_t unrolled = valueDim - valueDim % unroll;
+    forLoop(0, unrolled, unroll, [&](Value dv) { accumulate(dv, unroll); });
+    if (unrolled < valueDim)
+      forLoop(unrolled, valueDim, 1, [&](Value dv) { accumulate(dv, 1); });
     return {newMax, newSum};
   }
 
+  /// combine over `values` as a balanced tree.
+  Value pairwise(ArrayRef<Value> values, function_ref<Value(Value, Value)> combine) {
+    SmallVector<Value> level(values);
+    while (level.size() > 1) {
+      SmallVector<Value> next;
+      for (size_t i = 0; i + 1 < level.size(); i += 2)
+        next.push_back(combine(level[i], level[i + 1]));
+      if (level.size() % 2)
+        next.push_back(level.back());
+      level = std::move(next);
+    }
+    return level.front();
+  }
   Value index(int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
   }

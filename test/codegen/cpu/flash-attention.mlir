@@ -3,9 +3,10 @@
 
 // A kernel's attention: query rows in the 16 lanes, transposed and scaled
 // into the workspace; the causal key loop ends at the last key of the tile's
-// last row (from the run-time past length, clamped); per block of 2 keys,
-// two score vectors by broadcast-FMA, the online softmax lane by lane, and
-// the product with v into the transposed output tile.
+// last row (from the run-time past length, clamped). Whole blocks of 2 keys
+// run in the loop, a partial last block under scf.if: two score vectors by
+// broadcast-FMA, the online softmax lane by lane, and the product with v
+// into the transposed output tile (its 8 rows as 8 independent FMA chains).
 // CHECK-LABEL: func.func private @kernel
 // CHECK-SAME: (%[[Q:[a-z0-9_]+]]: memref<1x4x4x16xf32>, %[[K:[a-z0-9_]+]]: memref<1x1x32x16xf32>, %[[V:[a-z0-9_]+]]: memref<1x1x32x8xf32>, %[[P:[a-z0-9_]+]]: memref<i64>, %[[OUT:[a-z0-9_]+]]: memref<1x4x4x8xf32>)
 // CHECK-DAG: %[[QT:.+]] = memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<16x16xf32>
@@ -15,7 +16,9 @@
 // CHECK: memref.store %{{.+}}, %[[QT]]
 // CHECK: vector.reduction <maxsi>
 // CHECK: %[[END:.+]] = arith.minsi %{{.+}}, %c32 : index
-// CHECK: scf.for %[[KB:.+]] = %c0 to %[[END]] step %c2 iter_args(%[[MAX:.+]] = %{{.+}}, %[[SUM:.+]] = %{{.+}}) -> (vector<16xf32>, vector<16xf32>)
+// CHECK: %[[REM:.+]] = arith.remui %[[END]], %c2
+// CHECK: %[[WHOLE:.+]] = arith.subi %[[END]], %[[REM]]
+// CHECK: %[[BLOCKS:.+]]:2 = scf.for %[[KB:.+]] = %c0 to %[[WHOLE]] step %c2 iter_args(%[[MAX:.+]] = %{{.+}}, %[[SUM:.+]] = %{{.+}}) -> (vector<16xf32>, vector<16xf32>)
 // CHECK: scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (vector<16xf32>, vector<16xf32>)
 // CHECK:   vector.load %[[QT]]
 // CHECK:   memref.load %[[K]]
@@ -27,14 +30,16 @@
 // CHECK: math.exp
 // CHECK: math.exp
 // CHECK: math.exp
-// CHECK: scf.for
-// CHECK:   vector.load %[[OT]]
-// CHECK:   memref.load %[[V]]
-// CHECK:   vector.fma
-// CHECK:   memref.load %[[V]]
-// CHECK:   vector.fma
-// CHECK:   vector.store %{{.+}}, %[[OT]]
-// CHECK: arith.divf
+// CHECK-COUNT-8: vector.load %[[OT]]
+// CHECK-COUNT-16: vector.fma
+// CHECK-COUNT-8: vector.store %{{.+}}, %[[OT]]
+// CHECK: %[[PARTIAL:.+]] = arith.cmpi ult, %[[WHOLE]], %[[END]]
+// CHECK: %[[LAST:.+]] = scf.if %[[PARTIAL]] -> (vector<16xf32>)
+// CHECK:   arith.minui
+// CHECK:   scf.yield
+// CHECK: } else {
+// CHECK:   scf.yield %[[BLOCKS]]#1
+// CHECK: arith.divf %{{.+}}, %[[LAST]]
 // CHECK: memref.store %{{.+}}, %[[OUT]]
 // CHECK-NOT: dispatch.attention
 func.func private @kernel(%q: memref<1x4x4x16xf32>, %k: memref<1x1x32x16xf32>, %v: memref<1x1x32x8xf32>, %past: memref<i64>, %out: memref<1x4x4x8xf32>) attributes {dispatch.kernel} {
@@ -53,7 +58,7 @@ func.func private @kernel(%q: memref<1x4x4x16xf32>, %k: memref<1x1x32x16xf32>, %
 // CHECK-NOT: lathe.workspace
 // CHECK: scf.for %{{.+}} = %c0 to %c2 step %c1
 // CHECK: scf.for %{{.+}} = %c0 to %c3 step %c1
-// CHECK: scf.for %{{.+}} = %c0 to %c5 step %c2 iter_args
+// CHECK: scf.for %{{.+}} = %c0 to %c4 step %c2 iter_args
 // CHECK-NOT: arith.cmpi sle
 // CHECK-NOT: dispatch.attention
 func.func @host(%q: memref<2x3x4x8xf32>, %k: memref<2x3x5x8xf32>, %v: memref<2x3x5x8xf32>, %out: memref<2x3x4x8xf32>) {
