@@ -18,6 +18,16 @@
 // one, and masks later keys per lane. Finally oT / l is written back
 // transposed (zeros for a row that saw no key).
 //
+// With at most half as many rows per key/value head as lanes (decoding: the
+// query heads of one key/value head, one position) most lanes would idle, so
+// the lanes hold keys instead. Each row runs alone over the keys it sees,
+// with its scaled query, running max and sum and output row in registers:
+// per block of `lanes` keys, one vector of partial dot products per key
+// (FMAs along the head dimension) is summed across lanes into a vector of
+// scores (a shuffle tree), and the probabilities scale rows of v into the
+// output row (FMAs along the value dimension). The keys and values are
+// read once per row, from L2 for all but the first row.
+//
 //===----------------------------------------------------------------------===//
 #include "codegen/cpu/CpuCodegen.h"
 
@@ -43,6 +53,17 @@ namespace {
 /// chains that keep both FMA units busy.
 constexpr int64_t kValueRows = 8;
 
+/// Allocates a statically shaped scratch buffer for the kernel.
+using ScratchFn = function_ref<Value(ArrayRef<int64_t>, Type)>;
+
+bool hasUnitInnerStride(Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
 class AttentionEmitter {
 public:
   AttentionEmitter(OpBuilder &b, lathe::dispatch::AttentionOp op,
@@ -63,14 +84,18 @@ public:
     valueDim = v[3];
   }
 
-  /// Emits the loop nest before the op, using `qT` (headDim x lanes),
-  /// `oT` (valueDim x lanes) and `rowScratch` (lanes, i32 and f32 views) as
-  /// scratch.
-  void emit(Value qT, Value oT, Value positionScratch, Value inverseScratch) {
-    this->qT = qT;
-    this->oT = oT;
-    this->positionScratch = positionScratch;
-    this->inverseScratch = inverseScratch;
+  /// Emits the loop nest before the op.
+  void emit(ScratchFn scratch) {
+    if (llvm::isPowerOf2_64(lanes) && 2 * groups * queries <= lanes &&
+        headDim % lanes == 0 &&
+        valueDim % lanes == 0 &&
+        llvm::all_of(ValueRange{op.getQ(), op.getK(), op.getV(), op.getInit()},
+                     hasUnitInnerStride))
+      return emitKeyLanes();
+    qT = scratch({headDim, lanes}, f32);
+    oT = scratch({valueDim, lanes}, f32);
+    positionScratch = scratch({lanes}, i32);
+    inverseScratch = scratch({lanes}, f32);
     Value past = pastLength();
     int64_t rows = groups * queries;
     forLoop(0, batch, 1, [&](Value bi) {
@@ -148,38 +173,17 @@ private:
       keyEnd = arith::MinSIOp::create(b, loc, end, index(keys));
     }
 
-    // Whole blocks address their keys from one row pointer (key j at a
-    // constant offset); a last, partial block clamps and masks its keys.
     Value negInf = splat(-std::numeric_limits<float>::infinity());
-    Value wholeEnd = arith::SubIOp::create(
-        b, loc, keyEnd, arith::RemUIOp::create(b, loc, keyEnd, index(keyBlock)));
-    auto blocks = scf::ForOp::create(
-        b, loc, index(0), wholeEnd, index(keyBlock), ValueRange{negInf, zero},
-        [&](OpBuilder &nb, Location, Value kb, ValueRange carried) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(nb.getInsertionBlock());
-          auto [max, sum] = emitKeyBlock(bi, h, kb, keyEnd, /*partial=*/false,
-                                         visibleUpTo, carried[0], carried[1]);
-          scf::YieldOp::create(b, loc, ValueRange{max, sum});
-        });
-    Value hasPartial = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                             wholeEnd, keyEnd);
-    auto last = scf::IfOp::create(
-        b, loc, hasPartial,
-        [&](OpBuilder &nb, Location) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          auto [max, sum] = emitKeyBlock(bi, h, wholeEnd, keyEnd, /*partial=*/true,
-                                         visibleUpTo, blocks.getResult(0),
-                                         blocks.getResult(1));
-          scf::YieldOp::create(b, loc, ValueRange{max, sum});
-        },
-        [&](OpBuilder &nb, Location) {
-          scf::YieldOp::create(nb, loc, blocks.getResults());
+    ValueRange last = forKeyBlocks(
+        keyEnd, keyBlock, ValueRange{negInf, zero},
+        [&](Value kb, bool partial, ValueRange state) -> SmallVector<Value> {
+          auto [max, sum] = emitKeyBlock(bi, h, kb, keyEnd, partial,
+                                         visibleUpTo, state[0], state[1]);
+          return {max, sum};
         });
 
     // 1 / l per lane; a row that saw no key (l = 0) gives zeros.
-    Value sum = last.getResult(1);
+    Value sum = last[1];
     Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum,
                                         zero);
     Value inverse = arith::SelectOp::create(
@@ -198,6 +202,178 @@ private:
                                 op.getInit(), ValueRange{bi, head, s, dv});
       });
     });
+  }
+
+  /// Keys in the lanes: each row runs over the keys it sees with its scaled
+  /// query, running max and sum and output row in registers.
+  void emitKeyLanes() {
+    Value past = pastLength();
+    forLoop(0, batch, 1, [&](Value bi) {
+      forLoop(0, kvHeads, 1, [&](Value h) {
+        forLoop(0, groups * queries, 1, [&](Value row) {
+          emitKeyLanesRow(bi, h, row, past);
+        });
+      });
+    });
+  }
+
+  void emitKeyLanesRow(Value bi, Value h, Value row, Value past) {
+    auto [head, s] = rowCoordinates(h, row);
+    Value scale = splat(op.getScale().convertToFloat());
+    SmallVector<Value> query;
+    for (int64_t c = 0; c < headDim; c += lanes)
+      query.push_back(arith::MulFOp::create(
+          b, loc,
+          vector::LoadOp::create(b, loc, vf32, op.getQ(),
+                                 ValueRange{bi, head, s, index(c)}),
+          scale));
+    // Keys [0, keyEnd) are this row's.
+    Value keyEnd = index(keys);
+    if (past) {
+      Value end = arith::MaxSIOp::create(b, loc, add(add(past, s), 1), index(0));
+      keyEnd = arith::MinSIOp::create(b, loc, end, index(keys));
+    }
+    // State: running max, running sum, output row (valueDim / lanes vectors).
+    SmallVector<Value> state = {scalar(-INFINITY), scalar(0.0f)};
+    for (int64_t c = 0; c < valueDim; c += lanes)
+      state.push_back(splat(0.0f));
+    ValueRange last = forKeyBlocks(
+        keyEnd, lanes, state,
+        [&](Value kb, bool partial, ValueRange carried) {
+          return emitKeyLanesBlock(bi, h, kb, keyEnd, partial, query, carried);
+        });
+
+    // out = o / l; a row that saw no key (l = 0) gives zeros.
+    Value sum = last[1];
+    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum,
+                                        scalar(0.0f));
+    Value inverse = arith::SelectOp::create(
+        b, loc, empty, scalar(0.0f),
+        arith::DivFOp::create(b, loc, scalar(1.0f), sum));
+    Value factor = vector::BroadcastOp::create(b, loc, vf32, inverse);
+    for (int64_t c = 0; c < valueDim; c += lanes)
+      vector::StoreOp::create(
+          b, loc, arith::MulFOp::create(b, loc, last[2 + c / lanes], factor),
+          op.getInit(), ValueRange{bi, head, s, index(c)});
+  }
+
+  /// One row against the block of `lanes` keys from `kb`: the state (max,
+  /// sum, output vectors) after it. A partial block clamps its key rows and
+  /// masks the keys from keyEnd on.
+  SmallVector<Value> emitKeyLanesBlock(Value bi, Value h, Value kb, Value keyEnd,
+                                       bool partial, ArrayRef<Value> query,
+                                       ValueRange state) {
+    Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
+    SmallVector<Value> keyRows;
+    for (int64_t j = 0; j < lanes; ++j)
+      keyRows.push_back(
+          partial ? arith::MinUIOp::create(b, loc, add(kb, j), lastKey).getResult()
+                  : add(kb, j));
+    // Partial dot products along the head dimension, one vector per key.
+    SmallVector<Value> products;
+    for (int64_t j = 0; j < lanes; ++j) {
+      Value sum;
+      for (int64_t c = 0; c < headDim; c += lanes) {
+        Value key = vector::LoadOp::create(b, loc, vf32, op.getK(),
+                                           ValueRange{bi, h, keyRows[j], index(c)});
+        sum = sum ? vector::FMAOp::create(b, loc, query[c / lanes], key, sum)
+                        .getResult()
+                  : arith::MulFOp::create(b, loc, query[c / lanes], key)
+                        .getResult();
+      }
+      products.push_back(sum);
+    }
+    Value scores = sumAcrossLanes(products);
+    if (partial) {
+      SmallVector<int32_t> offsets;
+      for (int64_t j = 0; j < lanes; ++j)
+        offsets.push_back(static_cast<int32_t>(j));
+      Value keyIds = arith::AddIOp::create(
+          b, loc,
+          vector::BroadcastOp::create(b, loc, vi32,
+                                      arith::IndexCastOp::create(b, loc, i32, kb)),
+          arith::ConstantOp::create(b, loc,
+                                    DenseElementsAttr::get(vi32, ArrayRef(offsets))));
+      Value inRange = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::sle, keyIds,
+          vector::BroadcastOp::create(
+              b, loc, vi32, arith::IndexCastOp::create(b, loc, i32, lastKey)));
+      scores = arith::SelectOp::create(b, loc, inRange, scores, splat(-INFINITY));
+    }
+
+    // Every block has a key the row sees, so the new max is finite.
+    Value max = state[0];
+    Value newMax = arith::MaximumFOp::create(
+        b, loc, max, reduceAcrossLanes(scores, [&](Value x, Value y) -> Value {
+          return arith::MaximumFOp::create(b, loc, x, y);
+        }));
+    Value alpha =
+        math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, max, newMax));
+    Value probabilities = math::ExpOp::create(
+        b, loc,
+        arith::SubFOp::create(b, loc, scores,
+                              vector::BroadcastOp::create(b, loc, vf32, newMax)));
+    Value sum = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, state[1], alpha),
+        reduceAcrossLanes(probabilities, [&](Value x, Value y) -> Value {
+          return arith::AddFOp::create(b, loc, x, y);
+        }));
+
+    // o = o * alpha + sum_j p[j] * v[j, :]
+    Value alphaLanes = vector::BroadcastOp::create(b, loc, vf32, alpha);
+    SmallVector<Value> next = {newMax, sum};
+    for (Value o : state.drop_front(2))
+      next.push_back(arith::MulFOp::create(b, loc, o, alphaLanes));
+    for (int64_t j = 0; j < lanes; ++j) {
+      Value p = vector::BroadcastOp::create(
+          b, loc, vf32,
+          vector::ExtractOp::create(b, loc, probabilities, ArrayRef<int64_t>{j}));
+      for (int64_t c = 0; c < valueDim; c += lanes) {
+        Value value = vector::LoadOp::create(
+            b, loc, vf32, op.getV(), ValueRange{bi, h, keyRows[j], index(c)});
+        next[2 + c / lanes] =
+            vector::FMAOp::create(b, loc, p, value, next[2 + c / lanes]);
+      }
+    }
+    return next;
+  }
+
+  /// Lane i of the result: the sum of the lanes of vectors[i] (lanes
+  /// vectors). Each step adds the low and high halves of every lane group
+  /// of two vectors into one, keeping the groups in order.
+  Value sumAcrossLanes(ArrayRef<Value> vectors) {
+    SmallVector<Value> level(vectors);
+    for (int64_t group = lanes; level.size() > 1; group /= 2) {
+      SmallVector<int64_t> low, high;
+      for (int64_t from = 0; from < 2 * lanes; from += lanes)
+        for (int64_t start = from; start < from + lanes; start += group)
+          for (int64_t k = 0; k < group / 2; ++k) {
+            low.push_back(start + k);
+            high.push_back(start + group / 2 + k);
+          }
+      SmallVector<Value> next;
+      for (size_t i = 0; i < level.size(); i += 2)
+        next.push_back(arith::AddFOp::create(
+            b, loc,
+            vector::ShuffleOp::create(b, loc, level[i], level[i + 1], low),
+            vector::ShuffleOp::create(b, loc, level[i], level[i + 1], high)));
+      level = std::move(next);
+    }
+    return level.front();
+  }
+
+  /// `combine` over the lanes of `v`, halving the width at each step.
+  Value reduceAcrossLanes(Value v, function_ref<Value(Value, Value)> combine) {
+    for (int64_t width = lanes; width > 1; width /= 2) {
+      SmallVector<int64_t> low, high;
+      for (int64_t k = 0; k < width / 2; ++k) {
+        low.push_back(k);
+        high.push_back(width / 2 + k);
+      }
+      v = combine(vector::ShuffleOp::create(b, loc, v, v, low),
+                  vector::ShuffleOp::create(b, loc, v, v, high));
+    }
+    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
 
   /// One block of keys from `kb`; returns the new running max and sum.
@@ -304,6 +480,38 @@ private:
     return {newMax, newSum};
   }
 
+  /// Runs `body` over the blocks of `step` keys in [0, keyEnd), threading
+  /// `init` through; returns the final state. Whole blocks run in a loop and
+  /// address key j at a constant offset from one row pointer; a last,
+  /// partial block runs under scf.if and clamps and masks its keys.
+  ValueRange forKeyBlocks(
+      Value keyEnd, int64_t step, ValueRange init,
+      function_ref<SmallVector<Value>(Value, bool, ValueRange)> body) {
+    Value wholeEnd = arith::SubIOp::create(
+        b, loc, keyEnd, arith::RemUIOp::create(b, loc, keyEnd, index(step)));
+    auto blocks = scf::ForOp::create(
+        b, loc, index(0), wholeEnd, index(step), init,
+        [&](OpBuilder &nb, Location, Value kb, ValueRange carried) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nb.getInsertionBlock());
+          scf::YieldOp::create(b, loc, body(kb, /*partial=*/false, carried));
+        });
+    Value hasPartial = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                             wholeEnd, keyEnd);
+    auto last = scf::IfOp::create(
+        b, loc, hasPartial,
+        [&](OpBuilder &nb, Location) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(
+              b, loc, body(wholeEnd, /*partial=*/true, blocks.getResults()));
+        },
+        [&](OpBuilder &nb, Location) {
+          scf::YieldOp::create(nb, loc, blocks.getResults());
+        });
+    return last.getResults();
+  }
+
   /// combine over `values` as a balanced tree.
   Value pairwise(ArrayRef<Value> values, function_ref<Value(Value, Value)> combine) {
     SmallVector<Value> level(values);
@@ -330,6 +538,9 @@ private:
   Value mul(Value lhs, int64_t rhs) {
     return rhs == 1 ? lhs
                     : arith::MulIOp::create(b, loc, lhs, index(rhs)).getResult();
+  }
+  Value scalar(float value) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
   }
   Value splat(float value) {
     return arith::ConstantOp::create(b, loc,
@@ -397,14 +608,8 @@ struct FlashAttentionPass
         alloca->setAttr(lathe::cpu::kWorkspaceAttrName, entry.getUnitAttr());
       return alloca;
     };
-    auto dims = [](Value v) { return cast<ShapedType>(v.getType()).getShape(); };
-    Type f32 = entry.getF32Type();
-    Value qT = scratch({dims(op.getQ())[3], lanes}, f32);
-    Value oT = scratch({dims(op.getV())[3], lanes}, f32);
-    Value positions = scratch({lanes}, entry.getI32Type());
-    Value inverses = scratch({lanes}, f32);
     OpBuilder b(op);
-    AttentionEmitter(b, op, lanes, keyBlock).emit(qT, oT, positions, inverses);
+    AttentionEmitter(b, op, lanes, keyBlock).emit(scratch);
     op.erase();
   }
 };

@@ -74,3 +74,30 @@ func.func @host(%q: memref<2x3x4x8xf32>, %k: memref<2x3x5x8xf32>, %v: memref<2x3
 func.func @no_op() {
   return
 }
+
+// -----
+
+// Decoding (4 query rows per key/value head, head sizes multiples of the 16
+// lanes): keys in the lanes. Each row loads its scaled query (4 vectors),
+// runs to its own last key, sums the 16 per-key products across lanes with a
+// shuffle tree (8 + 4 + 2 + 1 pairs), reduces the block max by halving,
+// keeps max, sum and its 4 output vectors as loop state, and stores its
+// output row.
+// CHECK-LABEL: func.func private @decode
+// CHECK-NOT: memref.alloca
+// CHECK: scf.for %[[ROW:.+]] = %c0 to %c4 step %c1
+// CHECK-COUNT-4: vector.load %{{.+}} : memref<1x4x1x64xf32>, vector<16xf32>
+// CHECK: %[[END:.+]] = arith.minsi %{{.+}}, %c48 : index
+// CHECK: scf.for %{{.+}} = %c0 to %{{.+}} step %c16 iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (f32, f32, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-30: vector.shuffle {{.+}} : vector<16xf32>, vector<16xf32>
+// CHECK: vector.shuffle %{{.+}}, %{{.+}} [8, 9, 10, 11, 12, 13, 14, 15] : vector<16xf32>, vector<16xf32>
+// CHECK: math.exp %{{.+}} : f32
+// CHECK: math.exp %{{.+}} : vector<16xf32>
+// CHECK: scf.if
+// CHECK-COUNT-4: vector.store %{{.+}}, %{{.+}} : memref<1x4x1x64xf32>, vector<16xf32>
+func.func private @decode(%q: memref<1x4x1x64xf32>, %k: memref<1x1x48x64xf32>, %v: memref<1x1x48x64xf32>, %past: memref<i64>, %out: memref<1x4x1x64xf32>) attributes {dispatch.kernel} {
+  dispatch.attention {scale = 0.125 : f32, causal = true}
+      ins(%q, %k, %v past %past : memref<1x4x1x64xf32>, memref<1x1x48x64xf32>, memref<1x1x48x64xf32>, memref<i64>)
+      outs(%out : memref<1x4x1x64xf32>)
+  return
+}

@@ -300,6 +300,13 @@ def main():
     check_attention(2, 3, 1, 5, 19, 8, 8, causal=True, past_operand=30, kernels=kernels)
     check_attention(1, 4, 4, 6, 9, 8, 8, causal=True, past_operand=-3, kernels=kernels)
     check_attention(1, 8, 2, 1, 33, 16, 16, causal=True, past_operand=17, kernels=kernels)
+    # Few rows per key/value head (decoding): the kernels with 8 and 16 lanes
+    # put keys in the lanes when the head sizes are multiples of the lanes.
+    check_attention(2, 8, 2, 1, 37, 16, 32, causal=True, past_operand=29, kernels=kernels)
+    check_attention(1, 4, 1, 2, 24, 16, 16, causal=True, past_operand=5, kernels=kernels)
+    check_attention(1, 6, 3, 2, 40, 32, 16, causal=True, past_operand=-1, kernels=kernels)
+    check_attention(1, 2, 2, 3, 45, 16, 16, kernels=kernels)
+    check_attention(1, 4, 2, 1, 16, 16, 16, causal=True, past_operand=15, kernels=kernels)
     check_attention(1, 8, 2, 4, 9, 16, 16, causal=True, dtype=np.float16, tol=3e-3)
     print(f"{failures} failure(s)")
     return 1 if failures else 0
