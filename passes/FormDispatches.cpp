@@ -175,36 +175,49 @@ struct FormDispatchesPass
     return best;
   }
 
-  /// One workgroup per batch and key/value head: it computes the query heads
-  /// that read that head, so each key and value row is read by one
-  /// workgroup. With a single such pair the op stays on the host.
+  /// One workgroup per batch and key/value head, computing the query heads
+  /// that read it (each key and value row is then read by one workgroup,
+  /// which keeps them in its core's cache across its rows). With a single
+  /// key/value head (and batch 1) the query heads are split instead; with a
+  /// single query head the op stays on the host.
   static void formAttentionDispatch(IRRewriter &rewriter,
                                     lathe::dispatch::AttentionOp op) {
     ArrayRef<int64_t> q = cast<ShapedType>(op.getQ().getType()).getShape();
     ArrayRef<int64_t> k = cast<ShapedType>(op.getK().getType()).getShape();
     ArrayRef<int64_t> v = cast<ShapedType>(op.getV().getType()).getShape();
-    int64_t batch = q[0], kvHeads = k[1], groups = op.getGroupSize();
-    if (batch * kvHeads <= 1)
+    int64_t batch = q[0], heads = q[1], groups = op.getGroupSize();
+    if (batch * heads <= 1)
       return;
+    int64_t perWorkgroup = batch * k[1] > 1 ? groups : 1;
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
     auto forall = scf::ForallOp::create(
         rewriter, loc,
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
-                               rewriter.getIndexAttr(kvHeads)},
+                               rewriter.getIndexAttr(heads / perWorkgroup)},
         ValueRange{op.getInit()}, std::nullopt);
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
     Value out = forall.getRegionIterArgs()[0];
     rewriter.setInsertionPointToStart(forall.getBody());
-    Value firstQuery = affine::AffineApplyOp::create(
-        rewriter, loc,
-        AffineMap::get(1, 0, rewriter.getAffineDimExpr(0) * groups), h);
+    AffineExpr workgroup = rewriter.getAffineDimExpr(0);
+    Value firstQuery =
+        perWorkgroup == 1
+            ? h
+            : affine::AffineApplyOp::create(
+                  rewriter, loc, AffineMap::get(1, 0, workgroup * perWorkgroup), h)
+                  .getResult();
+    Value kvHead = perWorkgroup == groups
+                       ? h
+                       : affine::AffineApplyOp::create(
+                             rewriter, loc,
+                             AffineMap::get(1, 0, workgroup.floorDiv(groups)), h)
+                             .getResult();
     auto index = [&](int64_t i) -> OpFoldResult {
       return rewriter.getIndexAttr(i);
     };
     SmallVector<OpFoldResult> ones(4, index(1));
     SmallVector<OpFoldResult> queryAt = {b, firstQuery, index(0), index(0)};
-    SmallVector<OpFoldResult> kvAt = {b, h, index(0), index(0)};
+    SmallVector<OpFoldResult> kvAt = {b, kvHead, index(0), index(0)};
     auto slice = [&](Value source, ArrayRef<OpFoldResult> at,
                      ArrayRef<int64_t> sizes) -> Value {
       auto type = cast<RankedTensorType>(source.getType());
@@ -214,11 +227,11 @@ struct FormDispatchesPass
           llvm::map_to_vector(sizes, [&](int64_t n) { return index(n); }),
           ones);
     };
-    SmallVector<int64_t> outSizes = {1, groups, q[2], v[3]};
+    SmallVector<int64_t> outSizes = {1, perWorkgroup, q[2], v[3]};
     Value tile = lathe::dispatch::AttentionOp::create(
                      rewriter, loc, TypeRange{RankedTensorType::get(
                                         outSizes, rewriter.getF32Type())},
-                     slice(op.getQ(), queryAt, {1, groups, q[2], q[3]}),
+                     slice(op.getQ(), queryAt, {1, perWorkgroup, q[2], q[3]}),
                      slice(op.getK(), kvAt, {1, 1, k[2], k[3]}),
                      slice(op.getV(), kvAt, {1, 1, v[2], v[3]}), op.getPast(),
                      slice(out, queryAt, outSizes), op.getScaleAttr(),

@@ -68,7 +68,8 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
     extents exactly. A `linalg.fill` whose only use is the init of another
     op is fused into that op's workgroups; a fill that initializes several
     ops is first cloned for each of them. A `dispatch.attention` is split
-    into one workgroup per batch and key/value head (with their query heads).
+    into one workgroup per batch and key/value head (with their query heads),
+    or per query head when there is one key/value head and one batch entry.
   }];
   let options = [
     Option<"workgroupTarget", "workgroup-target", "int64_t", "16",

@@ -295,7 +295,8 @@ func.func @empty_elementwise(%a: tensor<3x0xf32>, %init: tensor<3x0xf32>) -> ten
 // -----
 
 // Attention: one workgroup per batch and key/value head, computing the query
-// heads of that key/value head; with one such pair it stays on the host.
+// heads of that key/value head; with a single key/value head, one workgroup
+// per query head.
 // CHECK-LABEL: func.func @attention
 // CHECK-SAME: (%[[Q:[a-z0-9_]+]]: tensor<2x8x4x16xf32>, %[[K:[a-z0-9_]+]]: tensor<2x2x32x16xf32>, %[[V:[a-z0-9_]+]]: tensor<2x2x32x8xf32>, %[[P:[a-z0-9_]+]]: tensor<i64>)
 // CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (2, 2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x8x4x8xf32>)
@@ -307,8 +308,12 @@ func.func @empty_elementwise(%a: tensor<3x0xf32>, %init: tensor<3x0xf32>) -> ten
 // CHECK: %[[Y:.+]] = dispatch.attention {causal = true, scale = 1.250000e-01 : f32} ins(%[[QT]], %[[KT]], %[[VT]] past %[[P]] : {{.+}}) outs(%[[OT]] : tensor<1x4x4x8xf32>)
 // CHECK: tensor.parallel_insert_slice %[[Y]] into %[[OUT]][%[[B]], %[[HQ]], 0, 0] [1, 4, 4, 8]
 // CHECK-LABEL: func.func @attention_one_head
-// CHECK-NOT: scf.forall
-// CHECK: dispatch.attention
+// CHECK-SAME: (%[[Q:[a-z0-9_]+]]: tensor<1x3x4x16xf32>, %[[K:[a-z0-9_]+]]: tensor<1x1x32x16xf32>
+// CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (1, 3)
+// CHECK: %[[KV:.+]] = affine.apply #{{.+}}(%[[H]])
+// CHECK-DAG: tensor.extract_slice %[[K]][%[[B]], %[[KV]], 0, 0] [1, 1, 32, 16]
+// CHECK-DAG: tensor.extract_slice %[[Q]][%[[B]], %[[H]], 0, 0] [1, 1, 4, 16]
+// CHECK: dispatch.attention {{.+}} -> tensor<1x1x4x16xf32>
 func.func @attention(%q: tensor<2x8x4x16xf32>, %k: tensor<2x2x32x16xf32>, %v: tensor<2x2x32x8xf32>, %past: tensor<i64>) -> tensor<2x8x4x8xf32> attributes {lathe.entry} {
   %init = tensor.empty() : tensor<2x8x4x8xf32>
   %y = dispatch.attention {scale = 0.125 : f32, causal = true}
