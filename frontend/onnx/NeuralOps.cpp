@@ -334,10 +334,105 @@ LogicalResult importAttention(NodeImporter &n) {
   return success();
 }
 
+/// ONNX RotaryEmbedding (opset 23): 4-D [B, H, S, D] input, or 3-D
+/// [B, S, H * D] with num_heads; cos/sin caches [B, S, R/2], or
+/// [positions, R/2] gathered by position_ids [B, S] (clamped into range).
+LogicalResult importRotaryEmbedding(NodeImporter &n) {
+  if (failed(n.expectInputs(3)))
+    return failure();
+  OnnxDtype dtype = n.inputDtype(0);
+  if (!isFloatDtype(dtype) || n.inputDtype(1) != dtype ||
+      n.inputDtype(2) != dtype)
+    return n.fail("expects X, cos_cache and sin_cache of one floating-point "
+                  "type");
+  for (unsigned i = 0; i < n.numInputs(); ++i)
+    if (n.hasInput(i) && !n.inputType(i).hasStaticShape())
+      return n.unsupported("dynamic shapes");
+  int64_t rank = n.inputRank(0);
+  if (rank != 3 && rank != 4)
+    return n.fail("expects X of rank 3 or 4");
+  Value x = n.input(0);
+  ArrayRef<int64_t> in = n.inputShape(0);
+  if (rank == 3) {
+    int64_t heads = n.attrInt("num_heads", 0);
+    if (heads <= 0 || in[2] % heads != 0)
+      return n.fail("3-D X needs num_heads dividing its hidden size " +
+                    Twine(in[2]));
+    x = buildReshape(n.b, n.loc, x, {in[0], in[1], heads, in[2] / heads});
+    x = buildTranspose(n.b, n.loc, x, {0, 2, 1, 3});
+  }
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(x.getType()).getShape();
+  int64_t batch = shape[0], length = shape[2], headSize = shape[3];
+  int64_t rotary = n.attrInt("rotary_embedding_dim", 0);
+  if (rotary == 0)
+    rotary = headSize;
+  if (rotary < 0 || rotary % 2 || rotary > headSize)
+    return n.fail("rotary_embedding_dim " + Twine(rotary) +
+                  " must be even and at most the head size " + Twine(headSize));
+
+  SmallVector<Value, 2> tables = {n.input(1), n.input(2)};
+  if (n.hasInput(3)) {
+    if (isFloatDtype(n.inputDtype(3)) || n.inputRank(3) != 2 ||
+        n.inputShape(3)[0] != batch || n.inputShape(3)[1] != length)
+      return n.fail("position_ids must be integers of shape [" + Twine(batch) +
+                    ", " + Twine(length) + "]");
+    for (Value &table : tables) {
+      ArrayRef<int64_t> cache = cast<RankedTensorType>(table.getType()).getShape();
+      if (cache.size() != 2 || cache[1] != rotary / 2)
+        return n.fail("with position_ids, the caches must be [positions, " +
+                      Twine(rotary / 2) + "]");
+      MLIRContext *ctx = n.b.getContext();
+      Value init = tensor::EmptyOp::create(
+          n.b, n.loc, ArrayRef<int64_t>{batch, length, rotary / 2},
+          n.inputType(1).getElementType());
+      Value source = table;
+      int64_t positions = cache[0];
+      table = linalg::GenericOp::create(
+                  n.b, n.loc, init.getType(), ValueRange{n.input(3)},
+                  ValueRange{init},
+                  ArrayRef<AffineMap>{
+                      AffineMap::get(3, 0,
+                                     {getAffineDimExpr(0, ctx),
+                                      getAffineDimExpr(1, ctx)},
+                                     ctx),
+                      AffineMap::getMultiDimIdentityMap(3, ctx)},
+                  SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+                  [&](OpBuilder &b, Location loc, ValueRange args) {
+                    Value row = normalizeIndex(b, loc, args[0], positions);
+                    Value column = linalg::IndexOp::create(b, loc, 2);
+                    linalg::YieldOp::create(
+                        b, loc,
+                        tensor::ExtractOp::create(b, loc, source,
+                                                  ValueRange{row, column})
+                            .getResult());
+                  })
+                  .getResult(0);
+    }
+  } else {
+    for (Value table : tables) {
+      ArrayRef<int64_t> cache = cast<RankedTensorType>(table.getType()).getShape();
+      if (cache.size() != 3 || (cache[0] != batch && cache[0] != 1) ||
+          cache[1] != length || cache[2] != rotary / 2)
+        return n.fail("without position_ids, the caches must be [" +
+                      Twine(batch) + ", " + Twine(length) + ", " +
+                      Twine(rotary / 2) + "]");
+    }
+  }
+  Value y = graph::RopeOp::create(n.b, n.loc, x, tables[0], tables[1],
+                                  n.b.getBoolAttr(n.attrInt("interleaved", 0) != 0));
+  if (rank == 3) {
+    y = buildTranspose(n.b, n.loc, y, {0, 2, 1, 3});
+    y = buildReshape(n.b, n.loc, y, in);
+  }
+  n.setOutput(0, y, dtype);
+  return success();
+}
+
 } // namespace
 
 void registerNeuralOps(NodeImportTable &t) {
   t["Attention"] = importAttention;
+  t["RotaryEmbedding"] = importRotaryEmbedding;
   t["LayerNormalization"] = importLayerNormalization;
   t["RMSNormalization"] = importRMSNormalization;
   t["MatMul"] = importMatMul;

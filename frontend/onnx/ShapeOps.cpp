@@ -259,18 +259,6 @@ LogicalResult importSlice(NodeImporter &n) {
   return success();
 }
 
-/// Index read from an integer tensor element, made non-negative and clamped
-/// into [0, dim) so that a bad index cannot read outside the buffer.
-Value normalizeIndex(OpBuilder &b, Location loc, Value raw, int64_t dim) {
-  Value i = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value d = arith::ConstantIndexOp::create(b, loc, dim);
-  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
-  i = arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, i, d), i);
-  i = arith::MaxSIOp::create(b, loc, i, zero);
-  return arith::MinSIOp::create(b, loc, i, arith::ConstantIndexOp::create(b, loc, dim - 1));
-}
-
 LogicalResult importGather(NodeImporter &n) {
   if (failed(n.expectInputs(2)) || failed(n.expectNonScalar(0, "data")))
     return failure();

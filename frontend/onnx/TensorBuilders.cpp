@@ -224,4 +224,14 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to,
   return arith::ExtSIOp::create(b, loc, to, v);
 }
 
+Value normalizeIndex(OpBuilder &b, Location loc, Value raw, int64_t dim) {
+  Value i = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value d = arith::ConstantIndexOp::create(b, loc, dim);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
+  i = arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, i, d), i);
+  i = arith::MaxSIOp::create(b, loc, i, zero);
+  return arith::MinSIOp::create(b, loc, i, arith::ConstantIndexOp::create(b, loc, dim - 1));
+}
+
 } // namespace lathe::onnx_import

@@ -50,6 +50,12 @@ mlir::Value buildSplat(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                        mlir::Type to, bool fromUnsigned, bool toUnsigned);
 
+/// Index read from an integer tensor element, made non-negative (Python
+/// style) and clamped into [0, dim) so that a bad index cannot read outside
+/// the buffer.
+mlir::Value normalizeIndex(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value raw, int64_t dim);
+
 /// Typed scalar constant of `type` (float or integer) holding `value`.
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Type type, double value);

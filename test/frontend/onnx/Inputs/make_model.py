@@ -440,10 +440,45 @@ def attention_bad_heads(out):
     return m
 
 
+def rotary_node(rotary_dim):
+    """RotaryEmbedding on a 3-D input (3 heads of 8) with position_ids into
+    caches of 10 positions, rotating the first `rotary_dim` channels of each
+    head in adjacent pairs."""
+    return model(
+        [helper.make_node("RotaryEmbedding", ["x", "cos", "sin", "positions"], ["y"],
+                          name="rotate", num_heads=3, interleaved=1,
+                          rotary_embedding_dim=rotary_dim)],
+        [tensor("x", TensorProto.FLOAT, [2, 5, 24]), tensor("cos", TensorProto.FLOAT, [10, 3]),
+         tensor("sin", TensorProto.FLOAT, [10, 3]),
+         tensor("positions", TensorProto.INT64, [2, 5])],
+        [tensor("y", TensorProto.FLOAT, [2, 5, 24])],
+        opset=[helper.make_opsetid("", 23)], check=False)
+
+
+def rotary(out):
+    """Also writes inputs and onnx's reference output as .npy."""
+    from onnx.reference import ReferenceEvaluator
+    m = rotary_node(6)
+    rng = np.random.default_rng(6)
+    angles = rng.uniform(-3, 3, (10, 3))
+    inputs = {"x": rng.standard_normal((2, 5, 24)).astype(np.float32),
+              "cos": np.cos(angles).astype(np.float32),
+              "sin": np.sin(angles).astype(np.float32),
+              "positions": rng.integers(0, 10, (2, 5)).astype(np.int64)}
+    for name, value in inputs.items():
+        np.save(out / f"{name}.npy", value)
+    np.save(out / "expected_y.npy", ReferenceEvaluator(m).run(None, inputs)[0])
+    return m
+
+
+def rotary_bad_dim(out):
+    return rotary_node(5)
+
+
 KINDS = {name.replace("_", "-"): fn for name, fn in list(globals().items())
          if callable(fn) and fn.__module__ == __name__ and name not in
          ("tensor", "model", "external_model", "save_external", "set_external",
-          "attention_node")}
+          "attention_node", "rotary_node")}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in KINDS:
