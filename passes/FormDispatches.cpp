@@ -227,15 +227,27 @@ struct FormDispatchesPass
           llvm::map_to_vector(sizes, [&](int64_t n) { return index(n); }),
           ones);
     };
+    // The mask's broadcast dimensions (size 1) stay whole.
+    Value mask = op.getMask();
+    if (mask) {
+      ArrayRef<int64_t> m = cast<ShapedType>(mask.getType()).getShape();
+      bool perHead = m[1] != 1;
+      mask = slice(mask,
+                   {m[0] == 1 ? index(0) : OpFoldResult(b),
+                    perHead ? OpFoldResult(firstQuery) : index(0), index(0),
+                    index(0)},
+                   {1, perHead ? perWorkgroup : 1, m[2], m[3]});
+    }
     SmallVector<int64_t> outSizes = {1, perWorkgroup, q[2], v[3]};
     Value tile = lathe::dispatch::AttentionOp::create(
                      rewriter, loc, TypeRange{RankedTensorType::get(
                                         outSizes, rewriter.getF32Type())},
                      slice(op.getQ(), queryAt, {1, perWorkgroup, q[2], q[3]}),
                      slice(op.getK(), kvAt, {1, 1, k[2], k[3]}),
-                     slice(op.getV(), kvAt, {1, 1, v[2], v[3]}), op.getPast(),
-                     slice(out, queryAt, outSizes), op.getScaleAttr(),
-                     op.getCausalAttr(), op.getPastLengthAttr())
+                     slice(op.getV(), kvAt, {1, 1, v[2], v[3]}), mask,
+                     op.getPast(), slice(out, queryAt, outSizes),
+                     op.getScaleAttr(), op.getCausalAttr(), op.getSoftcapAttr(),
+                     op.getPastLengthAttr())
                      .getResult()[0];
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(

@@ -28,11 +28,12 @@ def FuseAttention : Pass<"lathe-fuse-attention", "mlir::ModuleOp"> {
     kernel into `dispatch.attention` (destination-passing style, written into
     a `tensor.empty`): scores, softmax and the product with `v` then happen in
     one pass over the keys, without score tensors in memory. That covers
-    statically shaped f32 attention without a mask tensor or softcap, causal
-    or not, with a static or run-time past length. Other attention ops are
-    left for `lathe-lower-graph`.
+    statically shaped f32 attention, causal or not, with a static or
+    run-time past length, softcap, and a float or boolean mask (made an
+    additive f32 mask). f16/bf16 attention is left for `lathe-lower-graph`.
   }];
   let dependentDialects = ["lathe::dispatch::DispatchDialect",
+                           "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
 

@@ -139,6 +139,8 @@ def FlashAttention : Pass<"lathe-cpu-flash-attention", "mlir::ModuleOp"> {
     vector ops, as is the accumulation of the probabilities times `v` into a
     transposed output tile. Causal attention stops at the last key the
     tile's rows see (from the run-time past length when the op has one).
+    A mask is added to the scores (transposed per key block into the
+    workspace), after the softcap (`math.tanh`).
     When a key/value head has at most `lanes / 2` query rows (decoding) and
     the head sizes are multiples of `lanes`, the lanes hold keys instead:
     each row runs over its keys with dot products along the head dimension

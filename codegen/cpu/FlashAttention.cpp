@@ -15,8 +15,9 @@
 // so that the running max, sum and rescaling of the online softmax are plain
 // vector ops, one lane per row. Causal attention stops at the last key that
 // the tile's last row sees, read from the run-time past length when there is
-// one, and masks later keys per lane. Finally oT / l is written back
-// transposed (zeros for a row that saw no key).
+// one, and masks later keys per lane; a softcap and an additive mask (its
+// block transposed into the workspace) apply to the scores. Finally oT / l
+// is written back transposed (zeros for a row that saw no key).
 //
 // With at most half as many rows per key/value head as lanes (decoding: the
 // query heads of one key/value head, one position) most lanes would idle, so
@@ -94,6 +95,8 @@ public:
       return emitKeyLanes();
     qT = scratch({headDim, lanes}, f32);
     oT = scratch({valueDim, lanes}, f32);
+    if (op.getMask())
+      maskT = scratch({keyBlock, lanes}, f32);
     positionScratch = scratch({lanes}, i32);
     inverseScratch = scratch({lanes}, f32);
     Value past = pastLength();
@@ -177,7 +180,7 @@ private:
     ValueRange last = forKeyBlocks(
         keyEnd, keyBlock, ValueRange{negInf, zero},
         [&](Value kb, bool partial, ValueRange state) -> SmallVector<Value> {
-          auto [max, sum] = emitKeyBlock(bi, h, kb, keyEnd, partial,
+          auto [max, sum] = emitKeyBlock(bi, h, r0, kb, keyEnd, partial,
                                          visibleUpTo, state[0], state[1]);
           return {max, sum};
         });
@@ -218,7 +221,9 @@ private:
   }
 
   void emitKeyLanesRow(Value bi, Value h, Value row, Value past) {
-    auto [head, s] = rowCoordinates(h, row);
+    // Plain variables: lambdas below capture them.
+    Value head, s;
+    std::tie(head, s) = rowCoordinates(h, row);
     Value scale = splat(op.getScale().convertToFloat());
     SmallVector<Value> query;
     for (int64_t c = 0; c < headDim; c += lanes)
@@ -240,7 +245,8 @@ private:
     ValueRange last = forKeyBlocks(
         keyEnd, lanes, state,
         [&](Value kb, bool partial, ValueRange carried) {
-          return emitKeyLanesBlock(bi, h, kb, keyEnd, partial, query, carried);
+          return emitKeyLanesBlock(bi, h, head, s, kb, keyEnd, partial, query,
+                                   carried);
         });
 
     // out = o / l; a row that saw no key (l = 0) gives zeros.
@@ -260,9 +266,9 @@ private:
   /// One row against the block of `lanes` keys from `kb`: the state (max,
   /// sum, output vectors) after it. A partial block clamps its key rows and
   /// masks the keys from keyEnd on.
-  SmallVector<Value> emitKeyLanesBlock(Value bi, Value h, Value kb, Value keyEnd,
-                                       bool partial, ArrayRef<Value> query,
-                                       ValueRange state) {
+  SmallVector<Value> emitKeyLanesBlock(Value bi, Value h, Value head, Value s,
+                                       Value kb, Value keyEnd, bool partial,
+                                       ArrayRef<Value> query, ValueRange state) {
     Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
     SmallVector<Value> keyRows;
     for (int64_t j = 0; j < lanes; ++j)
@@ -283,7 +289,23 @@ private:
       }
       products.push_back(sum);
     }
-    Value scores = sumAcrossLanes(products);
+    Value scores = softcapped(sumAcrossLanes(products));
+    if (Value mask = op.getMask()) {
+      Value bias;
+      if (cast<ShapedType>(mask.getType()).getDimSize(3) == 1) {
+        bias = vector::BroadcastOp::create(b, loc, vf32,
+                                           maskValue(bi, head, s, index(0)));
+      } else if (!partial && hasUnitInnerStride(mask)) {
+        bias = vector::LoadOp::create(b, loc, vf32, mask,
+                                      maskIndices(bi, head, s, kb));
+      } else {
+        SmallVector<Value> values;
+        for (Value key : keyRows)
+          values.push_back(maskValue(bi, head, s, key));
+        bias = vector::FromElementsOp::create(b, loc, vf32, values);
+      }
+      scores = arith::AddFOp::create(b, loc, scores, bias);
+    }
     if (partial) {
       SmallVector<int32_t> offsets;
       for (int64_t j = 0; j < lanes; ++j)
@@ -301,18 +323,25 @@ private:
       scores = arith::SelectOp::create(b, loc, inRange, scores, splat(-INFINITY));
     }
 
-    // Every block has a key the row sees, so the new max is finite.
+    // Every block has a key the row sees, so without a mask the new max is
+    // finite; a mask of -inf can hide them all: such rows shift by 0.
     Value max = state[0];
     Value newMax = arith::MaximumFOp::create(
         b, loc, max, reduceAcrossLanes(scores, [&](Value x, Value y) -> Value {
           return arith::MaximumFOp::create(b, loc, x, y);
         }));
+    Value shift = newMax;
+    if (op.getMask()) {
+      Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                           newMax, scalar(-INFINITY));
+      shift = arith::SelectOp::create(b, loc, unseen, scalar(0.0f), newMax);
+    }
     Value alpha =
-        math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, max, newMax));
+        math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, max, shift));
     Value probabilities = math::ExpOp::create(
         b, loc,
         arith::SubFOp::create(b, loc, scores,
-                              vector::BroadcastOp::create(b, loc, vf32, newMax)));
+                              vector::BroadcastOp::create(b, loc, vf32, shift)));
     Value sum = arith::AddFOp::create(
         b, loc, arith::MulFOp::create(b, loc, state[1], alpha),
         reduceAcrossLanes(probabilities, [&](Value x, Value y) -> Value {
@@ -362,6 +391,33 @@ private:
     return level.front();
   }
 
+  /// softcap * tanh(scores / softcap), or the scores without a softcap.
+  Value softcapped(Value scores) {
+    float cap = op.getSoftcap().convertToFloat();
+    if (cap <= 0)
+      return scores;
+    auto type = cast<VectorType>(scores.getType());
+    Value capLanes = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, cap));
+    return arith::MulFOp::create(
+        b, loc,
+        math::TanhOp::create(b, loc,
+                             arith::DivFOp::create(b, loc, scores, capLanes)),
+        capLanes);
+  }
+
+  /// Indices of mask[b, head, s, key], with its broadcast dimensions at 0.
+  SmallVector<Value> maskIndices(Value bi, Value head, Value s, Value key) {
+    ArrayRef<int64_t> shape = cast<ShapedType>(op.getMask().getType()).getShape();
+    Value zero = index(0);
+    return {shape[0] == 1 ? zero : bi, shape[1] == 1 ? zero : head,
+            shape[2] == 1 ? zero : s, shape[3] == 1 ? zero : key};
+  }
+  Value maskValue(Value bi, Value head, Value s, Value key) {
+    return memref::LoadOp::create(b, loc, op.getMask(),
+                                  maskIndices(bi, head, s, key));
+  }
+
   /// `combine` over the lanes of `v`, halving the width at each step.
   Value reduceAcrossLanes(Value v, function_ref<Value(Value, Value)> combine) {
     for (int64_t width = lanes; width > 1; width /= 2) {
@@ -377,9 +433,9 @@ private:
   }
 
   /// One block of keys from `kb`; returns the new running max and sum.
-  std::pair<Value, Value> emitKeyBlock(Value bi, Value h, Value kb, Value keyEnd,
-                                       bool partial, Value visibleUpTo,
-                                       Value max, Value sum) {
+  std::pair<Value, Value> emitKeyBlock(Value bi, Value h, Value r0, Value kb,
+                                       Value keyEnd, bool partial,
+                                       Value visibleUpTo, Value max, Value sum) {
     // Keys past keyEnd (in a partial block) read the last key again and are
     // masked, so that only rows the result depends on are read.
     Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
@@ -409,12 +465,30 @@ private:
           scf::YieldOp::create(b, loc, next);
         });
 
+    // The mask of the block, transposed: maskT[j] holds key j's bias for
+    // every lane's row.
+    if (op.getMask()) {
+      Value lastRow = index(groups * queries - 1);
+      forLoop(0, lanes, 1, [&](Value lane) {
+        Value row = arith::MinUIOp::create(b, loc, add(r0, lane), lastRow);
+        auto [head, s] = rowCoordinates(h, row);
+        for (int64_t j = 0; j < keyBlock; ++j)
+          memref::StoreOp::create(b, loc, maskValue(bi, head, s, keyRows[j]),
+                                  maskT, ValueRange{index(j), lane});
+      });
+    }
+
     Value negInf = splat(-std::numeric_limits<float>::infinity());
     SmallVector<Value> scores;
     Value newMax = max;
     for (int64_t j = 0; j < keyBlock; ++j) {
       Value key = add(kb, j);
-      Value score = dot.getResult(j);
+      Value score = softcapped(dot.getResult(j));
+      if (op.getMask())
+        score = arith::AddFOp::create(
+            b, loc, score,
+            vector::LoadOp::create(b, loc, vf32, maskT,
+                                   ValueRange{index(j), index(0)}));
       if (partial) {
         Value inRange = arith::CmpIOp::create(
             b, loc, arith::CmpIPredicate::slt, key, keyEnd);
@@ -568,7 +642,7 @@ private:
   Type f32, i32;
   VectorType vf32, vi32;
   int64_t batch, kvHeads, groups, queries, headDim, keys, valueDim;
-  Value qT, oT, positionScratch, inverseScratch;
+  Value qT, oT, maskT, positionScratch, inverseScratch;
 };
 
 struct FlashAttentionPass

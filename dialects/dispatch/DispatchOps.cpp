@@ -124,6 +124,21 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "init must have shape [B, Hq, S, Dv] = "
                          << formatShape(expected) << ", not "
                          << formatShape(init);
+  if (Value mask = getMask()) {
+    auto type = cast<ShapedType>(mask.getType());
+    SmallVector<int64_t> scores = {q[0], q[1], q[2], k[2]};
+    bool broadcasts = type.getRank() == 4 && type.hasStaticShape() &&
+                      type.getElementType().isF32();
+    for (int64_t d = 0; broadcasts && d < 4; ++d)
+      broadcasts = type.getDimSize(d) == 1 || type.getDimSize(d) == scores[d];
+    if (!broadcasts)
+      return emitOpError() << "mask must be a statically shaped 4-D f32 value "
+                              "whose dimensions are 1 or those of [B, Hq, S, "
+                              "L] = "
+                           << formatShape(scores) << ", not " << type;
+  }
+  if (getSoftcap().isNegative())
+    return emitOpError("softcap must be >= 0 (0 disables it)");
   if (Value past = getPast()) {
     auto type = cast<ShapedType>(past.getType());
     if (type.getRank() != 0 || !type.getElementType().isInteger(64))
@@ -175,21 +190,22 @@ LogicalResult
 AttentionOp::bufferize(RewriterBase &rewriter,
                        const bufferization::BufferizationOptions &options,
                        bufferization::BufferizationState &state) {
-  SmallVector<Value> buffers;
-  for (Value operand : getOperation()->getOperands()) {
-    FailureOr<Value> buffer =
-        bufferization::getBuffer(rewriter, operand, options, state);
-    if (failed(buffer))
-      return failure();
-    buffers.push_back(*buffer);
-  }
-  Value past = getPast() ? buffers[3] : Value();
-  Value init = buffers.back();
+  auto buffer = [&](Value operand) -> FailureOr<Value> {
+    if (!operand)
+      return Value();
+    return bufferization::getBuffer(rewriter, operand, options, state);
+  };
+  FailureOr<Value> q = buffer(getQ()), k = buffer(getK()), v = buffer(getV()),
+                   mask = buffer(getMask()), past = buffer(getPast()),
+                   init = buffer(getInit());
+  if (failed(q) || failed(k) || failed(v) || failed(mask) || failed(past) ||
+      failed(init))
+    return failure();
   rewriter.setInsertionPoint(*this);
-  AttentionOp::create(rewriter, getLoc(), TypeRange{}, buffers[0], buffers[1],
-                      buffers[2], past, init, getScaleAttr(), getCausalAttr(),
-                      getPastLengthAttr());
-  bufferization::replaceOpWithBufferizedValues(rewriter, *this, init);
+  AttentionOp::create(rewriter, getLoc(), TypeRange{}, *q, *k, *v, *mask,
+                      *past, *init, getScaleAttr(), getCausalAttr(),
+                      getSoftcapAttr(), getPastLengthAttr());
+  bufferization::replaceOpWithBufferizedValues(rewriter, *this, *init);
   return success();
 }
 

@@ -53,52 +53,60 @@ def Dispatch_WorkgroupIdOp : Dispatch_Op<"workgroup_id",
 }
 
 def Dispatch_AttentionOp : Dispatch_Op<"attention", [
-    DestinationStyleOpInterface,
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
     DeclareOpInterfaceMethods<BufferizableOpInterface,
         ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
          "getAliasingValues", "bufferize"]>]> {
   let summary = "Attention as one kernel, in destination-passing style";
   let description = [{
-    Scaled dot-product attention without a mask tensor, written into `init`:
-    the form of `graph.attention` that a target turns into one fused kernel
-    (scores, softmax and the product with `v` in one pass over the keys,
-    flash style) instead of a chain of loop nests with materialized scores.
-    Operands are f32 and statically shaped: `q` `[B, Hq, S, D]`, `k`
-    `[B, Hkv, L, D]`, `v` `[B, Hkv, L, Dv]`, `init` `[B, Hq, S, Dv]`, with
-    query head `h` reading key/value head `h / (Hq / Hkv)`. They are all
-    tensors (the op then has one result, the updated `init`) or all memrefs
-    (no result).
+    Scaled dot-product attention written into `init`: the form of
+    `graph.attention` that a target turns into one fused kernel (scores,
+    softmax and the product with `v` in one pass over the keys, flash style)
+    instead of a chain of loop nests with materialized scores. Operands are
+    f32 and statically shaped: `q` `[B, Hq, S, D]`, `k` `[B, Hkv, L, D]`,
+    `v` `[B, Hkv, L, Dv]`, `init` `[B, Hq, S, Dv]`, with query head `h`
+    reading key/value head `h / (Hq / Hkv)`. They are all tensors (the op
+    then has one result, the updated `init`) or all memrefs (no result).
 
     ```
-    y[b, h, i, :] = softmax_j(scale * q[b, h, i, :] . k[b, h / G, j, :]) . v[b, h / G, j, :]
+    s[b, h, i, j] = scale * q[b, h, i, :] . k[b, h / G, j, :]
+    s             = softcap * tanh(s / softcap)          // if softcap > 0
+    s             = s + mask[b, h, i, j]                 // if a mask is given
+    y[b, h, i, :] = softmax_j(s) . v[b, h / G, j, :]
     ```
 
-    With `causal`, query `i` attends key `j` only if `j <= i + P`, where the
-    past length `P` is the value of the optional 0-D i64 operand `past`, else
-    the `past_length` attribute, else `L - S`. A query that attends no key
-    gives zeros. Every key row the result depends on must hold finite values.
+    The optional f32 `mask` is an additive bias whose dimensions are each 1
+    (broadcast) or those of `[B, Hq, S, L]`. With `causal`, query `i`
+    attends key `j` only if `j <= i + P`, where the past length `P` is the
+    value of the optional 0-D i64 operand `past`, else the `past_length`
+    attribute, else `L - S`. A query that attends no key (or whose keys are
+    all masked with -inf) gives zeros. Every key row the result depends on
+    must hold finite values.
 
     Example:
 
     ```mlir
     %y = dispatch.attention {scale = 0.125 : f32, causal = true}
-        ins(%q, %k, %v past %position
-            : tensor<1x16x64x64xf32>, tensor<1x4x512x64xf32>,
-              tensor<1x4x512x64xf32>, tensor<i64>)
+        ins(%q, %k, %v : tensor<1x16x64x64xf32>, tensor<1x4x512x64xf32>,
+                         tensor<1x4x512x64xf32>)
+        past(%position : tensor<i64>)
         outs(%init : tensor<1x16x64x64xf32>) -> tensor<1x16x64x64xf32>
     ```
   }];
   let arguments = (ins AnyShaped:$q, AnyShaped:$k, AnyShaped:$v,
-                       Optional<AnyShaped>:$past, AnyShaped:$init,
+                       Optional<AnyShaped>:$mask, Optional<AnyShaped>:$past,
+                       AnyShaped:$init,
                        F32Attr:$scale,
                        DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$softcap,
                        OptionalAttr<I64Attr>:$past_length);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
-    attr-dict `ins` `(` $q `,` $k `,` $v (`past` $past^)? `:` type($q) `,`
-    type($k) `,` type($v) (`,` type($past)^)? `)` `outs` `(` $init `:`
-    type($init) `)` (`->` type($result)^)?
+    attr-dict `ins` `(` $q `,` $k `,` $v `:` type($q) `,` type($k) `,`
+    type($v) `)` (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`past` `(` $past^ `:` type($past) `)`)? `outs` `(` $init `:` type($init)
+    `)` (`->` type($result)^)?
   }];
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {

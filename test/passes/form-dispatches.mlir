@@ -305,8 +305,13 @@ func.func @empty_elementwise(%a: tensor<3x0xf32>, %init: tensor<3x0xf32>) -> ten
 // CHECK-DAG: %[[VT:.+]] = tensor.extract_slice %[[V]][%[[B]], %[[H]], 0, 0] [1, 1, 32, 8]
 // CHECK-DAG: %[[KT:.+]] = tensor.extract_slice %[[K]][%[[B]], %[[H]], 0, 0] [1, 1, 32, 16]
 // CHECK-DAG: %[[QT:.+]] = tensor.extract_slice %[[Q]][%[[B]], %[[HQ]], 0, 0] [1, 4, 4, 16]
-// CHECK: %[[Y:.+]] = dispatch.attention {causal = true, scale = 1.250000e-01 : f32} ins(%[[QT]], %[[KT]], %[[VT]] past %[[P]] : {{.+}}) outs(%[[OT]] : tensor<1x4x4x8xf32>)
+// CHECK: %[[Y:.+]] = dispatch.attention {causal = true, scale = 1.250000e-01 : f32} ins(%[[QT]], %[[KT]], %[[VT]] : {{.+}}) past(%[[P]] : tensor<i64>) outs(%[[OT]] : tensor<1x4x4x8xf32>)
 // CHECK: tensor.parallel_insert_slice %[[Y]] into %[[OUT]][%[[B]], %[[HQ]], 0, 0] [1, 4, 4, 8]
+// CHECK-LABEL: func.func @attention_mask
+// CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (2, 2)
+// CHECK: %[[HQ:.+]] = affine.apply #{{.+}}(%[[H]])
+// CHECK: %[[MT:.+]] = tensor.extract_slice %{{.+}}[0, %[[HQ]], 0, 0] [1, 4, 1, 32]
+// CHECK: dispatch.attention {{.+}} mask(%[[MT]] : tensor<1x4x1x32xf32>)
 // CHECK-LABEL: func.func @attention_one_head
 // CHECK-SAME: (%[[Q:[a-z0-9_]+]]: tensor<1x3x4x16xf32>, %[[K:[a-z0-9_]+]]: tensor<1x1x32x16xf32>
 // CHECK: scf.forall (%[[B:.+]], %[[H:.+]]) in (1, 3)
@@ -317,7 +322,14 @@ func.func @empty_elementwise(%a: tensor<3x0xf32>, %init: tensor<3x0xf32>) -> ten
 func.func @attention(%q: tensor<2x8x4x16xf32>, %k: tensor<2x2x32x16xf32>, %v: tensor<2x2x32x8xf32>, %past: tensor<i64>) -> tensor<2x8x4x8xf32> attributes {lathe.entry} {
   %init = tensor.empty() : tensor<2x8x4x8xf32>
   %y = dispatch.attention {scale = 0.125 : f32, causal = true}
-      ins(%q, %k, %v past %past : tensor<2x8x4x16xf32>, tensor<2x2x32x16xf32>, tensor<2x2x32x8xf32>, tensor<i64>)
+      ins(%q, %k, %v : tensor<2x8x4x16xf32>, tensor<2x2x32x16xf32>, tensor<2x2x32x8xf32>) past(%past : tensor<i64>)
+      outs(%init : tensor<2x8x4x8xf32>) -> tensor<2x8x4x8xf32>
+  return %y : tensor<2x8x4x8xf32>
+}
+func.func @attention_mask(%q: tensor<2x8x4x16xf32>, %k: tensor<2x2x32x16xf32>, %v: tensor<2x2x32x8xf32>, %mask: tensor<1x8x1x32xf32>) -> tensor<2x8x4x8xf32> attributes {lathe.entry} {
+  %init = tensor.empty() : tensor<2x8x4x8xf32>
+  %y = dispatch.attention {scale = 0.125 : f32}
+      ins(%q, %k, %v : tensor<2x8x4x16xf32>, tensor<2x2x32x16xf32>, tensor<2x2x32x8xf32>) mask(%mask : tensor<1x8x1x32xf32>)
       outs(%init : tensor<2x8x4x8xf32>) -> tensor<2x8x4x8xf32>
   return %y : tensor<2x8x4x8xf32>
 }

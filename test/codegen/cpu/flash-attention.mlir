@@ -44,7 +44,7 @@
 // CHECK-NOT: dispatch.attention
 func.func private @kernel(%q: memref<1x4x4x16xf32>, %k: memref<1x1x32x16xf32>, %v: memref<1x1x32x8xf32>, %past: memref<i64>, %out: memref<1x4x4x8xf32>) attributes {dispatch.kernel} {
   dispatch.attention {scale = 0.25 : f32, causal = true}
-      ins(%q, %k, %v past %past : memref<1x4x4x16xf32>, memref<1x1x32x16xf32>, memref<1x1x32x8xf32>, memref<i64>)
+      ins(%q, %k, %v : memref<1x4x4x16xf32>, memref<1x1x32x16xf32>, memref<1x1x32x8xf32>) past(%past : memref<i64>)
       outs(%out : memref<1x4x4x8xf32>)
   return
 }
@@ -97,7 +97,7 @@ func.func @no_op() {
 // CHECK-COUNT-4: vector.store %{{.+}}, %{{.+}} : memref<1x4x1x64xf32>, vector<16xf32>
 func.func private @decode(%q: memref<1x4x1x64xf32>, %k: memref<1x1x48x64xf32>, %v: memref<1x1x48x64xf32>, %past: memref<i64>, %out: memref<1x4x1x64xf32>) attributes {dispatch.kernel} {
   dispatch.attention {scale = 0.125 : f32, causal = true}
-      ins(%q, %k, %v past %past : memref<1x4x1x64xf32>, memref<1x1x48x64xf32>, memref<1x1x48x64xf32>, memref<i64>)
+      ins(%q, %k, %v : memref<1x4x1x64xf32>, memref<1x1x48x64xf32>, memref<1x1x48x64xf32>) past(%past : memref<i64>)
       outs(%out : memref<1x4x1x64xf32>)
   return
 }

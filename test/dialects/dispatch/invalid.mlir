@@ -198,7 +198,7 @@ func.func @attention_init(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: 
 
 func.func @attention_past_type(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %past: tensor<1xi64>, %init: tensor<1x2x3x8xf32>) {
   // expected-error @+1 {{past must be a 0-D i64 value, not 'tensor<1xi64>'}}
-  %y = dispatch.attention {scale = 1.0 : f32, causal = true} ins(%q, %k, %v past %past : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1xi64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  %y = dispatch.attention {scale = 1.0 : f32, causal = true} ins(%q, %k, %v : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) past(%past : tensor<1xi64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
   return
 }
 
@@ -206,7 +206,7 @@ func.func @attention_past_type(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>,
 
 func.func @attention_past_twice(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %past: tensor<i64>, %init: tensor<1x2x3x8xf32>) {
   // expected-error @+1 {{takes the past length from the past operand or the past_length attribute, not both}}
-  %y = dispatch.attention {scale = 1.0 : f32, causal = true, past_length = 2 : i64} ins(%q, %k, %v past %past : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<i64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  %y = dispatch.attention {scale = 1.0 : f32, causal = true, past_length = 2 : i64} ins(%q, %k, %v : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) past(%past : tensor<i64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
   return
 }
 
@@ -214,6 +214,22 @@ func.func @attention_past_twice(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>
 
 func.func @attention_past_not_causal(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %past: tensor<i64>, %init: tensor<1x2x3x8xf32>) {
   // expected-error @+1 {{a past length needs causal = true}}
-  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v past %past : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<i64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) past(%past : tensor<i64>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask_shape(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %mask: tensor<1x2x3x4xf32>, %init: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{mask must be a statically shaped 4-D f32 value whose dimensions are 1 or those of [B, Hq, S, L] = [1, 2, 3, 5], not 'tensor<1x2x3x4xf32>'}}
+  %y = dispatch.attention {scale = 1.0 : f32} ins(%q, %k, %v : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) mask(%mask : tensor<1x2x3x4xf32>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_softcap(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %init: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{softcap must be >= 0 (0 disables it)}}
+  %y = dispatch.attention {scale = 1.0 : f32, softcap = -1.0 : f32} ins(%q, %k, %v : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>) outs(%init : tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32>
   return
 }

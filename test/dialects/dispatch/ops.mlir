@@ -56,12 +56,12 @@ llvm.func @lowered_kernel(%bindings: !llvm.ptr, %wg: i64) attributes {dispatch.k
 // Attention in destination-passing style: on tensors it returns the updated
 // init; on memrefs it writes init.
 // CHECK-LABEL: func.func @attention_tensors
-// CHECK: %[[Y:.+]] = dispatch.attention {causal = true, scale = 1.250000e-01 : f32} ins(%{{.+}}, %{{.+}}, %{{.+}} past %{{.+}} : tensor<1x8x4x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x8xf32>, tensor<i64>) outs(%{{.+}} : tensor<1x8x4x8xf32>) -> tensor<1x8x4x8xf32>
+// CHECK: %[[Y:.+]] = dispatch.attention {causal = true, scale = 1.250000e-01 : f32} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<1x8x4x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x8xf32>) past(%{{.+}} : tensor<i64>) outs(%{{.+}} : tensor<1x8x4x8xf32>) -> tensor<1x8x4x8xf32>
 // CHECK: return %[[Y]]
 func.func @attention_tensors(%q: tensor<1x8x4x16xf32>, %k: tensor<1x2x32x16xf32>, %v: tensor<1x2x32x8xf32>,
                              %past: tensor<i64>, %init: tensor<1x8x4x8xf32>) -> tensor<1x8x4x8xf32> {
   %y = dispatch.attention {scale = 0.125 : f32, causal = true}
-      ins(%q, %k, %v past %past : tensor<1x8x4x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x8xf32>, tensor<i64>)
+      ins(%q, %k, %v : tensor<1x8x4x16xf32>, tensor<1x2x32x16xf32>, tensor<1x2x32x8xf32>) past(%past : tensor<i64>)
       outs(%init : tensor<1x8x4x8xf32>) -> tensor<1x8x4x8xf32>
   return %y : tensor<1x8x4x8xf32>
 }
@@ -76,6 +76,18 @@ func.func @attention_memrefs(%q: memref<2x4x3x8xf32>, %k: memref<2x4x6x8xf32, st
       outs(%out : memref<2x4x3x8xf32>)
   dispatch.attention {scale = 0.5 : f32}
       ins(%q, %k, %v : memref<2x4x3x8xf32>, memref<2x4x6x8xf32, strided<[192, 48, 8, 1]>>, memref<2x4x6x8xf32>)
+      outs(%out : memref<2x4x3x8xf32>)
+  return
+}
+
+// An additive mask (broadcast over heads) and a softcap.
+// CHECK-LABEL: func.func @attention_mask
+// CHECK: dispatch.attention {scale = 5.000000e-01 : f32, softcap = 3.000000e+01 : f32} ins(%{{.+}}, %{{.+}}, %{{.+}} : memref<2x4x3x8xf32>, memref<2x4x6x8xf32>, memref<2x4x6x8xf32>) mask(%{{.+}} : memref<2x1x3x6xf32>) outs(%{{.+}} : memref<2x4x3x8xf32>){{$}}
+func.func @attention_mask(%q: memref<2x4x3x8xf32>, %k: memref<2x4x6x8xf32>, %v: memref<2x4x6x8xf32>,
+                          %mask: memref<2x1x3x6xf32>, %out: memref<2x4x3x8xf32>) {
+  dispatch.attention {scale = 0.5 : f32, softcap = 30.0 : f32}
+      ins(%q, %k, %v : memref<2x4x3x8xf32>, memref<2x4x6x8xf32>, memref<2x4x6x8xf32>)
+      mask(%mask : memref<2x1x3x6xf32>)
       outs(%out : memref<2x4x3x8xf32>)
   return
 }

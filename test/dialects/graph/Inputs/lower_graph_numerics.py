@@ -216,19 +216,23 @@ def attention_reference(q, k, v, scale, causal, past, bias=None, softcap=0.0):
 
 def check_attention(b, hq, hkv, s, l, d, dv, mask=None, mask_shape=None, causal=False,
                     past=None, past_operand=None, softcap=0.0, dtype=np.float32, tol=1e-5,
-                    kernels=()):
+                    kernels=(), empty_rows=()):
     """mask: None, "bool" or "float"; past: the op's past_length (None: L - S);
-    past_operand: a run-time past length instead. Also runs the CPU's fused
-    kernel for each (lanes, key block) of `kernels`."""
+    past_operand: a run-time past length instead; empty_rows: query positions
+    whose keys the mask hides all (they give zeros, the reference NaN). Also
+    runs the CPU's fused kernel for each (lanes, key block) of `kernels`."""
     q, k, v = randn(b, hq, s, d, dtype=dtype), randn(b, hkv, l, d, dtype=dtype), \
         randn(b, hkv, l, dv, dtype=dtype)
     scale = float(np.float32(1.3 / np.sqrt(d)))
     inputs = [q, k, v]
     if mask == "bool":
         inputs.append(rng.uniform(size=mask_shape) > 0.3)
+        inputs[-1][..., list(empty_rows), :] = False
     elif mask == "float":
         inputs.append(rng.uniform(-2, 0, size=mask_shape).astype(dtype))
-        inputs[-1][..., 0] = -np.inf
+        if mask_shape[-1] > 1:
+            inputs[-1][..., 0] = -np.inf
+        inputs[-1][..., list(empty_rows), :] = -np.inf
     element = ELEMENT_TYPES[dtype]
     attrs = f"scale = {scale:.9e} : f32, causal = {str(causal).lower()}, softcap = {softcap:.9e} : f32"
     if past is not None:
@@ -255,6 +259,7 @@ def check_attention(b, hq, hkv, s, l, d, dv, mask=None, mask_shape=None, causal=
             bias = np.broadcast_to(bias, (b, hq, s, l)).copy()
     p = past_operand if past_operand is not None else past if past is not None else l - s
     want = attention_reference(q, k, v, scale, causal, p, bias, softcap)
+    want[:, :, list(empty_rows), :] = 0
     op = f"%r0 = graph.attention {operands} {{{attrs}}} : {types}"
     result = [((b, hq, s, dv), element)]
     (got,) = run(inputs, op, result)
@@ -283,16 +288,17 @@ def main():
     check_attention(2, 4, 4, 3, 5, 8, 6, kernels=kernels)
     check_attention(2, 6, 2, 3, 5, 8, 8, kernels=kernels)
     check_attention(1, 4, 2, 3, 7, 8, 8, causal=True, kernels=kernels)
-    check_attention(1, 4, 2, 5, 5, 8, 8, causal=True, softcap=2.0)
-    check_attention(2, 4, 1, 3, 5, 8, 8, mask="bool", mask_shape=(2, 1, 3, 5))
-    check_attention(2, 4, 2, 3, 5, 8, 8, mask="bool", mask_shape=(1, 4, 1, 5), causal=True)
-    check_attention(2, 4, 2, 3, 5, 8, 8, mask="float", mask_shape=(2, 4, 3, 5))
+    check_attention(1, 4, 2, 5, 5, 8, 8, causal=True, softcap=2.0, kernels=kernels)
+    check_attention(2, 4, 1, 3, 5, 8, 8, mask="bool", mask_shape=(2, 1, 3, 5), kernels=kernels)
+    check_attention(2, 4, 2, 3, 5, 8, 8, mask="bool", mask_shape=(1, 4, 1, 5), causal=True,
+                    kernels=kernels)
+    check_attention(2, 4, 2, 3, 5, 8, 8, mask="float", mask_shape=(2, 4, 3, 5), kernels=kernels)
     check_attention(1, 2, 2, 4, 6, 8, 8, mask="float", mask_shape=(1, 1, 4, 6), causal=True,
-                    softcap=1.5)
+                    softcap=1.5, kernels=kernels)
     # ONNX without a cache: past length 0 although L > S.
     check_attention(1, 4, 2, 4, 6, 8, 8, causal=True, past=0, kernels=kernels)
     check_attention(2, 3, 3, 4, 18, 8, 8, mask="float", mask_shape=(2, 1, 4, 18), causal=True,
-                    past=12)
+                    past=12, kernels=kernels)
     check_attention(1, 2, 1, 5, 3, 8, 8, causal=True, kernels=kernels)
     # Run-time past lengths, as a decoder's position: inside the keys, past
     # their end, and negative (the first rows see no key).
@@ -307,6 +313,16 @@ def main():
     check_attention(1, 6, 3, 2, 40, 32, 16, causal=True, past_operand=-1, kernels=kernels)
     check_attention(1, 2, 2, 3, 45, 16, 16, kernels=kernels)
     check_attention(1, 4, 2, 1, 16, 16, 16, causal=True, past_operand=15, kernels=kernels)
+    # Masks and softcap in the key-lane kernel, a mask broadcast over
+    # positions, and rows whose keys are all masked.
+    check_attention(1, 4, 2, 1, 37, 16, 16, mask="float", mask_shape=(1, 4, 1, 37),
+                    causal=True, past_operand=30, softcap=3.0, kernels=kernels)
+    check_attention(2, 2, 1, 3, 21, 16, 16, mask="bool", mask_shape=(2, 1, 3, 21),
+                    kernels=kernels, empty_rows=(1,))
+    check_attention(1, 4, 2, 8, 20, 8, 8, mask="float", mask_shape=(1, 4, 8, 20),
+                    kernels=kernels, empty_rows=(0, 5))
+    check_attention(1, 4, 2, 6, 20, 8, 8, mask="float", mask_shape=(1, 1, 1, 20),
+                    kernels=kernels)
     check_attention(1, 8, 2, 4, 9, 16, 16, causal=True, dtype=np.float16, tol=3e-3)
     print(f"{failures} failure(s)")
     return 1 if failures else 0
