@@ -157,16 +157,17 @@ def FlashAttention : Pass<"lathe-cpu-flash-attention", "mlir::ModuleOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
-def ApproximateExp : Pass<"lathe-cpu-approximate-exp", "mlir::ModuleOp"> {
-  let summary = "Replace f32 math.exp by an inline polynomial approximation";
+def ApproximateMath : Pass<"lathe-cpu-approximate-math", "mlir::ModuleOp"> {
+  let summary = "Replace f32 math.exp and math.tanh by inline polynomial approximations";
   let description = [{
-    Rewrites every f32 (scalar or vector) `math.exp` with MLIR's polynomial
-    approximation (range reduction by ln 2, a polynomial, the exponent built
-    in the bits; the ONNX Exp and Softmax node tests and the f32 LLM logits
-    tests pass with it unchanged). A libm `expf` call per element
-    keeps LLVM from vectorizing the loops around it (the softmax of
-    attention computes one exponential per score); the inline arithmetic
-    vectorizes.
+    Rewrites every f32 (scalar or vector) `math.exp` and `math.tanh` with
+    MLIR's polynomial approximations (exp: range reduction by ln 2, a
+    polynomial, the exponent built in the bits; tanh: a rational
+    approximation, saturated for large inputs). The ONNX Exp, Softmax, Tanh
+    and Gelu node tests and the f32 LLM logits tests pass with them. A libm
+    call per element keeps LLVM from vectorizing the loops around it (the
+    softmax of attention computes one exponential per score, a softcap one
+    tanh); the inline arithmetic vectorizes.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::vector::VectorDialect"];

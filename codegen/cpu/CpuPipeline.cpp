@@ -140,7 +140,7 @@ void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) 
   pm.addPass(createCSEPass());
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll(true)));
-  pm.addPass(lathe::cpu::createApproximateExp());
+  pm.addPass(lathe::cpu::createApproximateMath());
   pm.addPass(createConvertMathToFuncs());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

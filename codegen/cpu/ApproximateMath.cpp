@@ -1,4 +1,4 @@
-//===- ApproximateExp.cpp - Inline polynomial exponentials ----------------===//
+//===- ApproximateMath.cpp - Inline polynomial exp and tanh ---------------===//
 #include "codegen/cpu/CpuCodegen.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -7,7 +7,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace lathe::cpu {
-#define GEN_PASS_DEF_APPROXIMATEEXP
+#define GEN_PASS_DEF_APPROXIMATEMATH
 #include "codegen/cpu/CpuPasses.h.inc"
 } // namespace lathe::cpu
 
@@ -15,12 +15,13 @@ using namespace mlir;
 
 namespace {
 
-struct ApproximateExpPass
-    : lathe::cpu::impl::ApproximateExpBase<ApproximateExpPass> {
+struct ApproximateMathPass
+    : lathe::cpu::impl::ApproximateMathBase<ApproximateMathPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(
-        patterns, [](StringRef name) { return name == "math.exp"; });
+        patterns,
+        [](StringRef name) { return name == "math.exp" || name == "math.tanh"; });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -1,4 +1,4 @@
-// RUN: lathe-opt --lathe-cpu-approximate-exp %s | FileCheck %s
+// RUN: lathe-opt --lathe-cpu-approximate-math %s | FileCheck %s
 
 // f32 exponentials, scalar or vector, become inline arithmetic: range
 // reduction by ln 2 (floor), a polynomial of fmas, and 2^n built in the
@@ -19,4 +19,18 @@ func.func @exp(%x: f32, %v: vector<8xf32>, %d: f64) -> (f32, vector<8xf32>, f64,
   %c = math.exp %d : f64
   %e = math.log %x : f32
   return %a, %b, %c, %e : f32, vector<8xf32>, f64, f32
+}
+
+// f32 tanh, scalar or vector, becomes a clamped rational approximation.
+// CHECK-LABEL: func.func @tanh
+// CHECK-NOT: math.tanh %{{.+}} : f32
+// CHECK: arith.divf %{{.+}} : f32
+// CHECK-NOT: math.tanh %{{.+}} : vector<16xf32>
+// CHECK: arith.divf %{{.+}} : vector<16xf32>
+// CHECK: math.tanh %{{.+}} : f16
+func.func @tanh(%x: f32, %v: vector<16xf32>, %h: f16) -> (f32, vector<16xf32>, f16) {
+  %a = math.tanh %x : f32
+  %b = math.tanh %v : vector<16xf32>
+  %c = math.tanh %h : f16
+  return %a, %b, %c : f32, vector<16xf32>, f16
 }
