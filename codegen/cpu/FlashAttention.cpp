@@ -207,6 +207,128 @@ private:
     });
   }
 
+  /// One block of keys from `kb`; returns the new running max and sum.
+  std::pair<Value, Value> emitKeyBlock(Value bi, Value h, Value r0, Value kb,
+                                       Value keyEnd, bool partial,
+                                       Value visibleUpTo, Value max, Value sum) {
+    // Keys past keyEnd (in a partial block) read the last key again and are
+    // masked, so that only rows the result depends on are read.
+    Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
+    SmallVector<Value> keyRows;
+    for (int64_t j = 0; j < keyBlock; ++j)
+      keyRows.push_back(partial ? arith::MinUIOp::create(b, loc, add(kb, j),
+                                                         lastKey)
+                                      .getResult()
+                                : add(kb, j));
+
+    SmallVector<Value> zeros(keyBlock, splat(0.0f));
+    auto dot = scf::ForOp::create(
+        b, loc, index(0), index(headDim), index(1), zeros,
+        [&](OpBuilder &nb, Location, Value d, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nb.getInsertionBlock());
+          Value query = vector::LoadOp::create(b, loc, vf32, qT,
+                                               ValueRange{d, index(0)});
+          SmallVector<Value> next;
+          for (int64_t j = 0; j < keyBlock; ++j) {
+            Value key = memref::LoadOp::create(b, loc, op.getK(),
+                                               ValueRange{bi, h, keyRows[j], d});
+            next.push_back(vector::FMAOp::create(
+                b, loc, vector::BroadcastOp::create(b, loc, vf32, key), query,
+                acc[j]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+
+    // The mask of the block, transposed: maskT[j] holds key j's bias for
+    // every lane's row.
+    if (op.getMask()) {
+      Value lastRow = index(groups * queries - 1);
+      forLoop(0, lanes, 1, [&](Value lane) {
+        Value row = arith::MinUIOp::create(b, loc, add(r0, lane), lastRow);
+        auto [head, s] = rowCoordinates(h, row);
+        for (int64_t j = 0; j < keyBlock; ++j)
+          memref::StoreOp::create(b, loc, maskValue(bi, head, s, keyRows[j]),
+                                  maskT, ValueRange{index(j), lane});
+      });
+    }
+
+    Value negInf = splat(-std::numeric_limits<float>::infinity());
+    SmallVector<Value> scores;
+    Value newMax = max;
+    for (int64_t j = 0; j < keyBlock; ++j) {
+      Value key = add(kb, j);
+      Value score = softcapped(dot.getResult(j));
+      if (op.getMask())
+        score = arith::AddFOp::create(
+            b, loc, score,
+            vector::LoadOp::create(b, loc, vf32, maskT,
+                                   ValueRange{index(j), index(0)}));
+      if (partial) {
+        Value inRange = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::slt, key, keyEnd);
+        score = arith::SelectOp::create(b, loc, inRange, score, negInf);
+      }
+      if (visibleUpTo) {
+        Value keyLanes = vector::BroadcastOp::create(
+            b, loc, vi32, arith::IndexCastOp::create(b, loc, i32, key));
+        Value visible = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::sle, keyLanes, visibleUpTo);
+        score = arith::SelectOp::create(b, loc, visible, score, negInf);
+      }
+      scores.push_back(score);
+    }
+    // Pairwise trees: the FMA units' latency, not a chain of keyBlock ops.
+    newMax = arith::MaximumFOp::create(
+        b, loc, max, pairwise(scores, [&](Value x, Value y) -> Value {
+          return arith::MaximumFOp::create(b, loc, x, y);
+        }));
+    // Rows that saw no key yet keep max -inf; shift them by 0 (exp(-inf) = 0).
+    Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                         newMax, negInf);
+    Value shift = arith::SelectOp::create(b, loc, unseen, splat(0.0f), newMax);
+    Value alpha = math::ExpOp::create(b, loc,
+                                      arith::SubFOp::create(b, loc, max, shift));
+    SmallVector<Value> probabilities;
+    for (Value score : scores)
+      probabilities.push_back(math::ExpOp::create(
+          b, loc, arith::SubFOp::create(b, loc, score, shift)));
+    Value newSum = arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, sum, alpha),
+        pairwise(probabilities, [&](Value x, Value y) -> Value {
+          return arith::AddFOp::create(b, loc, x, y);
+        }));
+
+    // oT[dv] = oT[dv] * alpha + sum_j v[j, dv] * p[j], for `rows` rows of oT
+    // at once: independent FMA chains, each keyBlock long.
+    auto accumulate = [&](Value dv0, int64_t rows) {
+      SmallVector<Value> o, dvs;
+      for (int64_t u = 0; u < rows; ++u) {
+        dvs.push_back(add(dv0, u));
+        o.push_back(arith::MulFOp::create(
+            b, loc,
+            vector::LoadOp::create(b, loc, vf32, oT, ValueRange{dvs[u], index(0)}),
+            alpha));
+      }
+      for (int64_t j = 0; j < keyBlock; ++j)
+        for (int64_t u = 0; u < rows; ++u) {
+          Value value = memref::LoadOp::create(
+              b, loc, op.getV(), ValueRange{bi, h, keyRows[j], dvs[u]});
+          o[u] = vector::FMAOp::create(
+              b, loc, vector::BroadcastOp::create(b, loc, vf32, value),
+              probabilities[j], o[u]);
+        }
+      for (int64_t u = 0; u < rows; ++u)
+        vector::StoreOp::create(b, loc, o[u], oT, ValueRange{dvs[u], index(0)});
+    };
+    int64_t unroll = std::min(kValueRows, valueDim);
+    int64_t unrolled = valueDim - valueDim % unroll;
+    forLoop(0, unrolled, unroll, [&](Value dv) { accumulate(dv, unroll); });
+    if (unrolled < valueDim)
+      forLoop(unrolled, valueDim, 1, [&](Value dv) { accumulate(dv, 1); });
+    return {newMax, newSum};
+  }
+
   /// Keys in the lanes: each row runs over the keys it sees with its scaled
   /// query, running max and sum and output row in registers.
   void emitKeyLanes() {
@@ -430,128 +552,6 @@ private:
                   vector::ShuffleOp::create(b, loc, v, v, high));
     }
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
-  }
-
-  /// One block of keys from `kb`; returns the new running max and sum.
-  std::pair<Value, Value> emitKeyBlock(Value bi, Value h, Value r0, Value kb,
-                                       Value keyEnd, bool partial,
-                                       Value visibleUpTo, Value max, Value sum) {
-    // Keys past keyEnd (in a partial block) read the last key again and are
-    // masked, so that only rows the result depends on are read.
-    Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
-    SmallVector<Value> keyRows;
-    for (int64_t j = 0; j < keyBlock; ++j)
-      keyRows.push_back(partial ? arith::MinUIOp::create(b, loc, add(kb, j),
-                                                         lastKey)
-                                      .getResult()
-                                : add(kb, j));
-
-    SmallVector<Value> zeros(keyBlock, splat(0.0f));
-    auto dot = scf::ForOp::create(
-        b, loc, index(0), index(headDim), index(1), zeros,
-        [&](OpBuilder &nb, Location, Value d, ValueRange acc) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(nb.getInsertionBlock());
-          Value query = vector::LoadOp::create(b, loc, vf32, qT,
-                                               ValueRange{d, index(0)});
-          SmallVector<Value> next;
-          for (int64_t j = 0; j < keyBlock; ++j) {
-            Value key = memref::LoadOp::create(b, loc, op.getK(),
-                                               ValueRange{bi, h, keyRows[j], d});
-            next.push_back(vector::FMAOp::create(
-                b, loc, vector::BroadcastOp::create(b, loc, vf32, key), query,
-                acc[j]));
-          }
-          scf::YieldOp::create(b, loc, next);
-        });
-
-    // The mask of the block, transposed: maskT[j] holds key j's bias for
-    // every lane's row.
-    if (op.getMask()) {
-      Value lastRow = index(groups * queries - 1);
-      forLoop(0, lanes, 1, [&](Value lane) {
-        Value row = arith::MinUIOp::create(b, loc, add(r0, lane), lastRow);
-        auto [head, s] = rowCoordinates(h, row);
-        for (int64_t j = 0; j < keyBlock; ++j)
-          memref::StoreOp::create(b, loc, maskValue(bi, head, s, keyRows[j]),
-                                  maskT, ValueRange{index(j), lane});
-      });
-    }
-
-    Value negInf = splat(-std::numeric_limits<float>::infinity());
-    SmallVector<Value> scores;
-    Value newMax = max;
-    for (int64_t j = 0; j < keyBlock; ++j) {
-      Value key = add(kb, j);
-      Value score = softcapped(dot.getResult(j));
-      if (op.getMask())
-        score = arith::AddFOp::create(
-            b, loc, score,
-            vector::LoadOp::create(b, loc, vf32, maskT,
-                                   ValueRange{index(j), index(0)}));
-      if (partial) {
-        Value inRange = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::slt, key, keyEnd);
-        score = arith::SelectOp::create(b, loc, inRange, score, negInf);
-      }
-      if (visibleUpTo) {
-        Value keyLanes = vector::BroadcastOp::create(
-            b, loc, vi32, arith::IndexCastOp::create(b, loc, i32, key));
-        Value visible = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::sle, keyLanes, visibleUpTo);
-        score = arith::SelectOp::create(b, loc, visible, score, negInf);
-      }
-      scores.push_back(score);
-    }
-    // Pairwise trees: the FMA units' latency, not a chain of keyBlock ops.
-    newMax = arith::MaximumFOp::create(
-        b, loc, max, pairwise(scores, [&](Value x, Value y) -> Value {
-          return arith::MaximumFOp::create(b, loc, x, y);
-        }));
-    // Rows that saw no key yet keep max -inf; shift them by 0 (exp(-inf) = 0).
-    Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                         newMax, negInf);
-    Value shift = arith::SelectOp::create(b, loc, unseen, splat(0.0f), newMax);
-    Value alpha = math::ExpOp::create(b, loc,
-                                      arith::SubFOp::create(b, loc, max, shift));
-    SmallVector<Value> probabilities;
-    for (Value score : scores)
-      probabilities.push_back(math::ExpOp::create(
-          b, loc, arith::SubFOp::create(b, loc, score, shift)));
-    Value newSum = arith::AddFOp::create(
-        b, loc, arith::MulFOp::create(b, loc, sum, alpha),
-        pairwise(probabilities, [&](Value x, Value y) -> Value {
-          return arith::AddFOp::create(b, loc, x, y);
-        }));
-
-    // oT[dv] = oT[dv] * alpha + sum_j v[j, dv] * p[j], for `rows` rows of oT
-    // at once: independent FMA chains, each keyBlock long.
-    auto accumulate = [&](Value dv0, int64_t rows) {
-      SmallVector<Value> o, dvs;
-      for (int64_t u = 0; u < rows; ++u) {
-        dvs.push_back(add(dv0, u));
-        o.push_back(arith::MulFOp::create(
-            b, loc,
-            vector::LoadOp::create(b, loc, vf32, oT, ValueRange{dvs[u], index(0)}),
-            alpha));
-      }
-      for (int64_t j = 0; j < keyBlock; ++j)
-        for (int64_t u = 0; u < rows; ++u) {
-          Value value = memref::LoadOp::create(
-              b, loc, op.getV(), ValueRange{bi, h, keyRows[j], dvs[u]});
-          o[u] = vector::FMAOp::create(
-              b, loc, vector::BroadcastOp::create(b, loc, vf32, value),
-              probabilities[j], o[u]);
-        }
-      for (int64_t u = 0; u < rows; ++u)
-        vector::StoreOp::create(b, loc, o[u], oT, ValueRange{dvs[u], index(0)});
-    };
-    int64_t unroll = std::min(kValueRows, valueDim);
-    int64_t unrolled = valueDim - valueDim % unroll;
-    forLoop(0, unrolled, unroll, [&](Value dv) { accumulate(dv, unroll); });
-    if (unrolled < valueDim)
-      forLoop(unrolled, valueDim, 1, [&](Value dv) { accumulate(dv, 1); });
-    return {newMax, newSum};
   }
 
   /// Runs `body` over the blocks of `step` keys in [0, keyEnd), threading
