@@ -466,226 +466,122 @@ struct LowerRope : OpRewritePattern<graph::RopeOp> {
 // Attention
 //===----------------------------------------------------------------------===//
 
-/// Attention on the grouped layout: q and the result are viewed as
-/// [B, Hkv, G, S, *] with G = Hq / Hkv query heads per key/value head, so that
-/// every indexing map is a projection and query head h = kvh * G + g reads
-/// key/value head kvh. Score tensors are [B, Hkv, G, S, L] in the
-/// accumulator type.
-struct LowerAttention : OpRewritePattern<graph::AttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(graph::AttentionOp op,
-                                PatternRewriter &rewriter) const override {
-    if (findDynamicType(op))
-      return rewriter.notifyMatchFailure(op, "dynamic shape");
-    Location loc = op.getLoc();
-    MLIRContext *context = rewriter.getContext();
+/// The steps of attention on the grouped layout: q and the result are viewed
+/// as [B, Hkv, G, S, *] with G = Hq / Hkv query heads per key/value head, so
+/// that every indexing map is a projection and query head h = kvh * G + g
+/// reads key/value head kvh. Score tensors are [B, Hkv, G, S, L] in the
+/// accumulator type. Built from graph.attention or graph.attention_scores.
+class AttentionSteps {
+public:
+  template <typename OpTy>
+  AttentionSteps(PatternRewriter &rewriter, OpTy op)
+      : b(rewriter), loc(op.getLoc()), context(rewriter.getContext()),
+        q(op.getQ()), k(op.getK()), mask(op.getMask()), past(op.getPast()),
+        scale(op.getScaleAttr()), causal(op.getCausal()),
+        softcap(op.getSoftcap().convertToDouble()),
+        pastLength(op.getPastLength()) {
     RankedTensorType qType = op.getQ().getType();
-    Type elementType = qType.getElementType();
-    FloatType accType = getAccumulatorType(elementType);
-    ArrayRef<int64_t> q = qType.getShape();               // B Hq S D
-    ArrayRef<int64_t> k = op.getK().getType().getShape(); // B Hkv L D
-    ArrayRef<int64_t> v = op.getV().getType().getShape(); // B Hkv L Dv
-    int64_t batch = q[0], kvHeads = k[1], groups = q[1] / k[1];
-    int64_t queryLength = q[2], keyLength = k[2], valueDim = v[3];
-    SmallVector<int64_t> scoresShape = {batch, kvHeads, groups, queryLength,
-                                        keyLength};
-    SmallVector<int64_t> rowShape = {batch, kvHeads, groups, queryLength};
-    SmallVector<ReassociationIndices> splitHeads = {{0}, {1, 2}, {3}, {4}};
-
-    auto d = [&](unsigned dim) { return getAffineDimExpr(dim, context); };
-    auto map = [&](unsigned numLoops, ArrayRef<AffineExpr> exprs) {
-      return AffineMap::get(numLoops, 0, exprs, context);
-    };
-    auto parallel = [](unsigned n) {
-      return SmallVector<IteratorType>(n, IteratorType::parallel);
-    };
-
-    Value qGrouped = tensor::ExpandShapeOp::create(
-        rewriter, loc,
-        RankedTensorType::get({batch, kvHeads, groups, queryLength, q[3]},
-                              elementType),
-        op.getQ(), splitHeads);
-
-    // scores = q . k^T; loops (b, kvh, g, s, l, d).
-    Value zero = floatConstant(rewriter, loc, accType, 0.0);
-    Value scores =
-        createGeneric(rewriter, loc, {qGrouped, op.getK()},
-                      createFilledTensor(rewriter, loc, scoresShape, zero),
-                      {map(6, {d(0), d(1), d(2), d(3), d(5)}),
-                       map(6, {d(0), d(1), d(4), d(5)}),
-                       map(6, {d(0), d(1), d(2), d(3), d(4)})},
-                      parallelThenReduction(5, 1),
-                      [&](OpBuilder &b, Location loc, ValueRange args) {
-                        // The sum over d may be reassociated, so that it
-                        // runs in vector lanes.
-                        auto flags = arith::FastMathFlags::reassoc |
-                                     arith::FastMathFlags::contract;
-                        Value lhs = convertFloat(b, loc, args[0], accType);
-                        Value rhs = convertFloat(b, loc, args[1], accType);
-                        Value product =
-                            arith::MulFOp::create(b, loc, lhs, rhs, flags);
-                        Value sum = arith::AddFOp::create(b, loc, args[2],
-                                                          product, flags);
-                        linalg::YieldOp::create(b, loc, sum);
-                      });
-
-    Value logits = buildLogits(rewriter, loc, op, scores, accType, groups);
-
-    // Softmax over l, stable and zero for fully masked rows (as ONNX's
-    // reference: a row max of -inf is replaced by 0, a zero sum by 1).
-    AffineMap identity5 = rewriter.getMultiDimIdentityMap(5);
-    AffineMap dropKey = map(5, {d(0), d(1), d(2), d(3)});
-    Value rowMax = createGeneric(
-        rewriter, loc, logits,
-        createFilledTensor(rewriter, loc, rowShape,
-                           negativeInfinity(rewriter, loc, accType)),
-        {identity5, dropKey}, parallelThenReduction(4, 1),
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value max = arith::MaximumFOp::create(b, loc, args[1], args[0]);
-          linalg::YieldOp::create(b, loc, max);
-        });
-    Value exponentials = createGeneric(
-        rewriter, loc, {logits, rowMax},
-        tensor::EmptyOp::create(rewriter, loc, scoresShape, accType),
-        {identity5, dropKey, identity5}, parallel(5),
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value fullyMasked =
-              arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, args[1],
-                                    negativeInfinity(b, loc, accType));
-          Value max = arith::SelectOp::create(
-              b, loc, fullyMasked, floatConstant(b, loc, accType, 0.0),
-              args[1]);
-          Value shifted = arith::SubFOp::create(b, loc, args[0], max);
-          Value exponential = math::ExpOp::create(b, loc, shifted);
-          linalg::YieldOp::create(b, loc, exponential);
-        });
-    Value rowSum =
-        createGeneric(rewriter, loc, exponentials,
-                      createFilledTensor(rewriter, loc, rowShape, zero),
-                      {identity5, dropKey}, parallelThenReduction(4, 1),
-                      [&](OpBuilder &b, Location loc, ValueRange args) {
-                        Value sum =
-                            arith::AddFOp::create(b, loc, args[1], args[0]);
-                        linalg::YieldOp::create(b, loc, sum);
-                      });
-    // Probabilities are rounded to the element type before the second
-    // product, as the reference casts them back to q's type.
-    Value probabilities = createGeneric(
-        rewriter, loc, {exponentials, rowSum},
-        tensor::EmptyOp::create(rewriter, loc, scoresShape, elementType),
-        {identity5, dropKey, identity5}, parallel(5),
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value empty =
-              arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, args[1],
-                                    floatConstant(b, loc, accType, 0.0));
-          Value sum = arith::SelectOp::create(
-              b, loc, empty, floatConstant(b, loc, accType, 1.0), args[1]);
-          Value p = arith::DivFOp::create(b, loc, args[0], sum);
-          linalg::YieldOp::create(b, loc, convertFloat(b, loc, p, elementType));
-        });
-
-    // out = probabilities . v; loops (b, kvh, g, s, l, dv): with dv
-    // innermost, each key adds p * v[l, :] to the output row, reading v's
-    // rows contiguously.
-    SmallVector<int64_t> outShape = {batch, kvHeads, groups, queryLength,
-                                     valueDim};
-    SmallVector<IteratorType> pvIterators = parallel(6);
-    pvIterators[4] = IteratorType::reduction;
-    Value out =
-        createGeneric(rewriter, loc, {probabilities, op.getV()},
-                      createFilledTensor(rewriter, loc, outShape, zero),
-                      {map(6, {d(0), d(1), d(2), d(3), d(4)}),
-                       map(6, {d(0), d(1), d(4), d(5)}),
-                       map(6, {d(0), d(1), d(2), d(3), d(5)})},
-                      pvIterators,
-                      [&](OpBuilder &b, Location loc, ValueRange args) {
-                        Value lhs = convertFloat(b, loc, args[0], accType);
-                        Value rhs = convertFloat(b, loc, args[1], accType);
-                        Value product = arith::MulFOp::create(b, loc, lhs, rhs);
-                        Value sum =
-                            arith::AddFOp::create(b, loc, args[2], product);
-                        linalg::YieldOp::create(b, loc, sum);
-                      });
-    if (accType != elementType)
-      out = createGeneric(
-          rewriter, loc, out,
-          tensor::EmptyOp::create(rewriter, loc, outShape, elementType),
-          {identity5, identity5}, parallel(5),
-          [&](OpBuilder &b, Location loc, ValueRange args) {
-            linalg::YieldOp::create(b, loc,
-                                    convertFloat(b, loc, args[0], elementType));
-          });
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, op.getResult().getType(), out, splitHeads);
-    return success();
+    elementType = qType.getElementType();
+    accType = getAccumulatorType(elementType);
+    ArrayRef<int64_t> qShape = qType.getShape();            // B Hq S D
+    ArrayRef<int64_t> kShape = op.getK().getType().getShape(); // B Hkv L D
+    batch = qShape[0];
+    kvHeads = kShape[1];
+    groups = qShape[1] / kShape[1];
+    queryLength = qShape[2];
+    keyLength = kShape[2];
+    headDim = qShape[3];
   }
 
-  /// scores * scale, softcapped, plus the mask and causal biases.
-  static Value buildLogits(OpBuilder &b, Location loc, graph::AttentionOp op,
-                           Value scores, FloatType accType, int64_t groups) {
-    MLIRContext *context = b.getContext();
-    auto scoresType = cast<RankedTensorType>(scores.getType());
-    AffineMap identity5 = b.getMultiDimIdentityMap(5);
-    SmallVector<Value> inputs = {scores};
-    SmallVector<AffineMap> maps = {identity5};
+  SmallVector<int64_t> scoresShape() const {
+    return {batch, kvHeads, groups, queryLength, keyLength};
+  }
 
-    Value mask = op.getMask();
-    if (mask) {
+  /// q . k^T; loops (b, kvh, g, s, l, d).
+  Value scores() {
+    Value qGrouped = tensor::ExpandShapeOp::create(
+        b, loc,
+        RankedTensorType::get({batch, kvHeads, groups, queryLength, headDim},
+                              elementType),
+        q, splitHeads());
+    Value zero = floatConstant(b, loc, accType, 0.0);
+    return createGeneric(
+        b, loc, {qGrouped, k}, createFilledTensor(b, loc, scoresShape(), zero),
+        {map(6, {d(0), d(1), d(2), d(3), d(5)}), map(6, {d(0), d(1), d(4), d(5)}),
+         map(6, {d(0), d(1), d(2), d(3), d(4)})},
+        parallelThenReduction(5, 1),
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          // The sum over d may be reassociated, so that it runs in vector
+          // lanes.
+          auto flags =
+              arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+          Value lhs = convertFloat(nb, nloc, args[0], accType);
+          Value rhs = convertFloat(nb, nloc, args[1], accType);
+          Value product = arith::MulFOp::create(nb, nloc, lhs, rhs, flags);
+          Value sum = arith::AddFOp::create(nb, nloc, args[2], product, flags);
+          linalg::YieldOp::create(nb, nloc, sum);
+        });
+  }
+
+  /// scores * scale, softcapped, plus (with `withBias`) the mask and causal
+  /// biases.
+  Value logits(Value scores, bool withBias) {
+    SmallVector<Value> inputs = {scores};
+    AffineMap identity5 = b.getMultiDimIdentityMap(5);
+    SmallVector<AffineMap> maps = {identity5};
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(scores.getType()).getShape();
+
+    Value maskInput = withBias ? mask : Value();
+    if (maskInput) {
       // Broadcast dims (size 1 where the scores are larger) read index 0; a
       // per-head mask is split like q so that head h reads (h / G, h % G).
-      auto maskType = cast<RankedTensorType>(mask.getType());
+      auto maskType = cast<RankedTensorType>(maskInput.getType());
       ArrayRef<int64_t> maskShape = maskType.getShape();
-      ArrayRef<int64_t> scoresShape = scoresType.getShape();
       auto dimOrZero = [&](int64_t maskDim, int64_t scoresDim, unsigned loop) {
-        return maskDim == 1 && scoresDim != 1
-                   ? getAffineConstantExpr(0, context)
-                   : getAffineDimExpr(loop, context);
+        return maskDim == 1 && scoresDim != 1 ? getAffineConstantExpr(0, context)
+                                              : d(loop);
       };
       SmallVector<AffineExpr> exprs;
-      exprs.push_back(dimOrZero(maskShape[0], scoresShape[0], 0));
+      exprs.push_back(dimOrZero(maskShape[0], shape[0], 0));
       if (maskShape[1] == 1) {
         exprs.push_back(getAffineConstantExpr(0, context));
       } else {
-        mask = tensor::ExpandShapeOp::create(
+        maskInput = tensor::ExpandShapeOp::create(
             b, loc,
-            RankedTensorType::get({maskShape[0], scoresShape[1], groups,
-                                   maskShape[2], maskShape[3]},
-                                  maskType.getElementType()),
-            mask, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-        exprs.push_back(getAffineDimExpr(1, context));
-        exprs.push_back(getAffineDimExpr(2, context));
+            RankedTensorType::get(
+                {maskShape[0], shape[1], groups, maskShape[2], maskShape[3]},
+                maskType.getElementType()),
+            maskInput, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+        exprs.push_back(d(1));
+        exprs.push_back(d(2));
       }
-      exprs.push_back(dimOrZero(maskShape[2], scoresShape[3], 3));
-      exprs.push_back(dimOrZero(maskShape[3], scoresShape[4], 4));
-      inputs.push_back(mask);
+      exprs.push_back(dimOrZero(maskShape[2], shape[3], 3));
+      exprs.push_back(dimOrZero(maskShape[3], shape[4], 4));
+      inputs.push_back(maskInput);
       maps.push_back(AffineMap::get(5, 0, exprs, context));
     }
     // A run-time past length is read as a 0-D input.
-    Value past = op.getPast();
-    if (past) {
-      inputs.push_back(past);
+    bool causalBias = withBias && causal;
+    Value pastInput = causalBias ? past : Value();
+    if (pastInput) {
+      inputs.push_back(pastInput);
       maps.push_back(AffineMap::get(5, 0, {}, context));
     }
     maps.push_back(identity5);
 
-    double softcap = op.getSoftcap().convertToDouble();
-    bool causal = op.getCausal();
     // Keys before this block of queries: query i sees key j iff j <= i + past.
-    int64_t staticPast = scoresType.getDimSize(4) - scoresType.getDimSize(3);
-    if (std::optional<uint64_t> pastLength = op.getPastLength())
+    int64_t staticPast = keyLength - queryLength;
+    if (pastLength)
       staticPast = static_cast<int64_t>(*pastLength);
     bool booleanMask =
-        mask &&
-        cast<RankedTensorType>(mask.getType()).getElementType().isInteger(1);
+        maskInput &&
+        cast<RankedTensorType>(maskInput.getType()).getElementType().isInteger(1);
     return createGeneric(
-        b, loc, inputs,
-        tensor::EmptyOp::create(b, loc, scoresType.getShape(), accType), maps,
+        b, loc, inputs, tensor::EmptyOp::create(b, loc, shape, accType), maps,
         SmallVector<IteratorType>(5, IteratorType::parallel),
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
           Value logit = arith::MulFOp::create(
-              nb, nloc, args[0],
-              attributeConstant(nb, nloc, accType, op.getScale()));
+              nb, nloc, args[0], attributeConstant(nb, nloc, accType, scale.getValue()));
           if (softcap > 0) {
             Value cap = floatConstant(nb, nloc, accType, softcap);
             Value squashed = math::TanhOp::create(
@@ -695,27 +591,28 @@ struct LowerAttention : OpRewritePattern<graph::AttentionOp> {
           // The bias is 0 or -inf for boolean and causal masks (selected, not
           // multiplied, so no 0 * inf), or the float mask's value.
           Value negInf;
-          if (booleanMask || causal)
+          if (booleanMask || causalBias)
             negInf = negativeInfinity(nb, nloc, accType);
           Value bias;
           if (booleanMask)
             bias = arith::SelectOp::create(
                 nb, nloc, args[1], floatConstant(nb, nloc, accType, 0.0),
                 negInf);
-          else if (mask)
+          else if (maskInput)
             bias = convertFloat(nb, nloc, args[1], accType);
-          if (causal) {
+          if (causalBias) {
             Value query = linalg::IndexOp::create(nb, nloc, 3);
             Value key = linalg::IndexOp::create(nb, nloc, 4);
             Value distance = arith::SubIOp::create(nb, nloc, key, query);
-            Value pastLength =
-                past ? arith::IndexCastOp::create(nb, nloc, nb.getIndexType(),
-                                                  args[inputs.size() - 1])
-                           .getResult()
-                     : arith::ConstantIndexOp::create(nb, nloc, staticPast)
-                           .getResult();
+            Value limit =
+                pastInput
+                    ? arith::IndexCastOp::create(nb, nloc, nb.getIndexType(),
+                                                 args[inputs.size() - 1])
+                          .getResult()
+                    : arith::ConstantIndexOp::create(nb, nloc, staticPast)
+                          .getResult();
             Value visible = arith::CmpIOp::create(
-                nb, nloc, arith::CmpIPredicate::sle, distance, pastLength);
+                nb, nloc, arith::CmpIPredicate::sle, distance, limit);
             bias = arith::SelectOp::create(
                 nb, nloc, visible,
                 bias ? bias : floatConstant(nb, nloc, accType, 0.0), negInf);
@@ -724,6 +621,169 @@ struct LowerAttention : OpRewritePattern<graph::AttentionOp> {
             logit = arith::AddFOp::create(nb, nloc, logit, bias);
           linalg::YieldOp::create(nb, nloc, logit);
         });
+  }
+
+  /// Softmax over l, stable and zero for fully masked rows (as ONNX's
+  /// reference: a row max of -inf is replaced by 0, a zero sum by 1),
+  /// rounded to the element type (the reference casts the probabilities back
+  /// to q's type before the second product).
+  Value probabilities(Value logits) {
+    AffineMap identity5 = b.getMultiDimIdentityMap(5);
+    AffineMap dropKey = map(5, {d(0), d(1), d(2), d(3)});
+    SmallVector<int64_t> rowShape = {batch, kvHeads, groups, queryLength};
+    SmallVector<IteratorType> parallel5(5, IteratorType::parallel);
+    Value rowMax = createGeneric(
+        b, loc, logits,
+        createFilledTensor(b, loc, rowShape, negativeInfinity(b, loc, accType)),
+        {identity5, dropKey}, parallelThenReduction(4, 1),
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value max = arith::MaximumFOp::create(nb, nloc, args[1], args[0]);
+          linalg::YieldOp::create(nb, nloc, max);
+        });
+    Value exponentials = createGeneric(
+        b, loc, {logits, rowMax},
+        tensor::EmptyOp::create(b, loc, scoresShape(), accType),
+        {identity5, dropKey, identity5}, parallel5,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value fullyMasked = arith::CmpFOp::create(
+              nb, nloc, arith::CmpFPredicate::OEQ, args[1],
+              negativeInfinity(nb, nloc, accType));
+          Value max = arith::SelectOp::create(
+              nb, nloc, fullyMasked, floatConstant(nb, nloc, accType, 0.0),
+              args[1]);
+          Value shifted = arith::SubFOp::create(nb, nloc, args[0], max);
+          linalg::YieldOp::create(
+              nb, nloc, math::ExpOp::create(nb, nloc, shifted).getResult());
+        });
+    Value rowSum = createGeneric(
+        b, loc, exponentials,
+        createFilledTensor(b, loc, rowShape, floatConstant(b, loc, accType, 0.0)),
+        {identity5, dropKey}, parallelThenReduction(4, 1),
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          linalg::YieldOp::create(nb, nloc,
+                                  arith::AddFOp::create(nb, nloc, args[1], args[0])
+                                      .getResult());
+        });
+    return createGeneric(
+        b, loc, {exponentials, rowSum},
+        tensor::EmptyOp::create(b, loc, scoresShape(), elementType),
+        {identity5, dropKey, identity5}, parallel5,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value empty =
+              arith::CmpFOp::create(nb, nloc, arith::CmpFPredicate::OEQ, args[1],
+                                    floatConstant(nb, nloc, accType, 0.0));
+          Value sum = arith::SelectOp::create(
+              nb, nloc, empty, floatConstant(nb, nloc, accType, 1.0), args[1]);
+          Value p = arith::DivFOp::create(nb, nloc, args[0], sum);
+          linalg::YieldOp::create(nb, nloc,
+                                  convertFloat(nb, nloc, p, elementType));
+        });
+  }
+
+  /// probabilities . v; loops (b, kvh, g, s, l, dv): with dv innermost, each
+  /// key adds p * v[l, :] to the output row, reading v's rows contiguously.
+  /// The result is [B, Hq, S, Dv] in the element type.
+  Value output(Value probabilities, Value v) {
+    int64_t valueDim = cast<RankedTensorType>(v.getType()).getDimSize(3);
+    SmallVector<int64_t> outShape = {batch, kvHeads, groups, queryLength,
+                                     valueDim};
+    SmallVector<IteratorType> iterators(6, IteratorType::parallel);
+    iterators[4] = IteratorType::reduction;
+    Value out = createGeneric(
+        b, loc, {probabilities, v},
+        createFilledTensor(b, loc, outShape, floatConstant(b, loc, accType, 0.0)),
+        {map(6, {d(0), d(1), d(2), d(3), d(4)}), map(6, {d(0), d(1), d(4), d(5)}),
+         map(6, {d(0), d(1), d(2), d(3), d(5)})},
+        iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value lhs = convertFloat(nb, nloc, args[0], accType);
+          Value rhs = convertFloat(nb, nloc, args[1], accType);
+          Value product = arith::MulFOp::create(nb, nloc, lhs, rhs);
+          linalg::YieldOp::create(
+              nb, nloc, arith::AddFOp::create(nb, nloc, args[2], product).getResult());
+        });
+    return joinHeads(toElementType(out));
+  }
+
+  /// A grouped [B, Hkv, G, S, *] tensor in the element type, as
+  /// [B, Hq, S, *].
+  Value joinHeads(Value grouped) {
+    auto type = cast<RankedTensorType>(grouped.getType());
+    ArrayRef<int64_t> shape = type.getShape();
+    return tensor::CollapseShapeOp::create(
+        b, loc,
+        RankedTensorType::get({shape[0], shape[1] * shape[2], shape[3], shape[4]},
+                              type.getElementType()),
+        grouped, splitHeads());
+  }
+
+  Value toElementType(Value tensor) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    if (type.getElementType() == elementType)
+      return tensor;
+    AffineMap identity = b.getMultiDimIdentityMap(type.getRank());
+    return createGeneric(
+        b, loc, tensor,
+        tensor::EmptyOp::create(b, loc, type.getShape(), elementType),
+        {identity, identity},
+        SmallVector<IteratorType>(type.getRank(), IteratorType::parallel),
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          linalg::YieldOp::create(nb, nloc,
+                                  convertFloat(nb, nloc, args[0], elementType));
+        });
+  }
+
+private:
+  AffineExpr d(unsigned dim) const { return getAffineDimExpr(dim, context); }
+  AffineMap map(unsigned numLoops, ArrayRef<AffineExpr> exprs) const {
+    return AffineMap::get(numLoops, 0, exprs, context);
+  }
+  static SmallVector<ReassociationIndices> splitHeads() {
+    return {{0}, {1, 2}, {3}, {4}};
+  }
+
+  PatternRewriter &b;
+  Location loc;
+  MLIRContext *context;
+  Value q, k, mask, past;
+  FloatAttr scale;
+  bool causal;
+  double softcap;
+  std::optional<uint64_t> pastLength;
+  Type elementType;
+  FloatType accType;
+  int64_t batch, kvHeads, groups, queryLength, keyLength, headDim;
+};
+
+struct LowerAttention : OpRewritePattern<graph::AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(graph::AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (findDynamicType(op))
+      return rewriter.notifyMatchFailure(op, "dynamic shape");
+    AttentionSteps steps(rewriter, op);
+    Value logits = steps.logits(steps.scores(), /*withBias=*/true);
+    rewriter.replaceOp(op,
+                       steps.output(steps.probabilities(logits), op.getV()));
+    return success();
+  }
+};
+
+struct LowerAttentionScores : OpRewritePattern<graph::AttentionScoresOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(graph::AttentionScoresOp op,
+                                PatternRewriter &rewriter) const override {
+    if (findDynamicType(op))
+      return rewriter.notifyMatchFailure(op, "dynamic shape");
+    AttentionSteps steps(rewriter, op);
+    graph::ScoreStage stage = op.getStage();
+    Value scores = steps.logits(steps.scores(),
+                                /*withBias=*/stage != graph::ScoreStage::Scaled);
+    if (stage == graph::ScoreStage::Probabilities)
+      scores = steps.probabilities(scores);
+    rewriter.replaceOp(op, steps.joinHeads(steps.toElementType(scores)));
+    return success();
   }
 };
 
@@ -739,8 +799,8 @@ struct LowerGraphToLinalgPass
     bool dynamic = false;
     getOperation()->walk([&](Operation *op) {
       if (!isa<graph::RmsNormOp, graph::LayerNormOp, graph::RopeOp,
-               graph::AttentionOp, graph::QuantizedMatmulOp,
-               graph::QuantizedGatherOp>(op))
+               graph::AttentionOp, graph::AttentionScoresOp,
+               graph::QuantizedMatmulOp, graph::QuantizedGatherOp>(op))
         return;
       if (std::optional<Type> type = findDynamicType(op)) {
         op->emitOpError() << "has dynamic shape " << *type
@@ -760,7 +820,8 @@ struct LowerGraphToLinalgPass
 } // namespace
 
 void lathe::populateLowerGraphToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerRmsNorm, LowerLayerNorm, LowerRope, LowerAttention>(
+  patterns.add<LowerRmsNorm, LowerLayerNorm, LowerRope, LowerAttention,
+               LowerAttentionScores>(
       patterns.getContext());
   populateLowerQuantizedPatterns(patterns);
 }

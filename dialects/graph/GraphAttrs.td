@@ -25,4 +25,13 @@ def Graph_GgmlType : I32EnumAttr<"GgmlType", "ggml weight encoding", [
   let cppNamespace = "::lathe::graph";
 }
 
+// How far `graph.attention_scores` takes the scores.
+def Graph_ScoreStage : I32EnumAttr<"ScoreStage", "stage of attention scores", [
+    I32EnumAttrCase<"Scaled", 0, "scaled">,
+    I32EnumAttrCase<"Biased", 1, "biased">,
+    I32EnumAttrCase<"Probabilities", 2, "probabilities">
+  ]> {
+  let cppNamespace = "::lathe::graph";
+}
+
 #endif // LATHE_DIALECTS_GRAPH_GRAPHATTRS_TD

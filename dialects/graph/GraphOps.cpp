@@ -201,14 +201,17 @@ AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> location,
   return success();
 }
 
-LogicalResult AttentionOp::verify() {
-  RankedTensorType qType = getQ().getType();
-  RankedTensorType kType = getK().getType();
-  RankedTensorType vType = getV().getType();
+/// Checks of graph.attention and graph.attention_scores (`values` is k for the
+/// latter, which has no values).
+template <typename OpTy>
+static LogicalResult verifyAttention(OpTy op, Value values) {
+  RankedTensorType qType = op.getQ().getType();
+  RankedTensorType kType = op.getK().getType();
+  auto vType = cast<RankedTensorType>(values.getType());
   Type elementType = qType.getElementType();
   if (kType.getElementType() != elementType ||
       vType.getElementType() != elementType)
-    return emitOpError() << "k and v element types (" << kType.getElementType()
+    return op.emitOpError() << "k and v element types (" << kType.getElementType()
                          << ", " << vType.getElementType()
                          << ") must match the element type of q ("
                          << elementType << ")";
@@ -223,29 +226,29 @@ LogicalResult AttentionOp::verify() {
   };
   if (!dimsCompatible(q[0], k[0]) || !dimsCompatible(q[0], v[0]) ||
       !dimsCompatible(k[0], v[0]))
-    return emitOpError() << "q, k and v must have the same batch size "
+    return op.emitOpError() << "q, k and v must have the same batch size "
                          << shapes();
   if (!dimsCompatible(k[1], v[1]))
-    return emitOpError() << "k and v must have the same number of heads "
+    return op.emitOpError() << "k and v must have the same number of heads "
                          << shapes();
   if (!dimsCompatible(k[2], v[2]))
-    return emitOpError() << "k and v must have the same sequence length "
+    return op.emitOpError() << "k and v must have the same sequence length "
                          << shapes();
   if (!dimsCompatible(q[3], k[3]))
-    return emitOpError() << "q and k must have the same head size " << shapes();
+    return op.emitOpError() << "q and k must have the same head size " << shapes();
   int64_t kvHeads = ShapedType::isDynamic(k[1]) ? v[1] : k[1];
   if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(kvHeads) &&
       (kvHeads == 0 || q[1] % kvHeads != 0))
-    return emitOpError() << "number of query heads (" << q[1]
+    return op.emitOpError() << "number of query heads (" << q[1]
                          << ") must be a multiple of the number of key/value "
                             "heads ("
                          << kvHeads << ")";
 
-  if (Value mask = getMask()) {
+  if (Value mask = op.getMask()) {
     auto maskType = cast<RankedTensorType>(mask.getType());
     Type maskElementType = maskType.getElementType();
     if (!maskElementType.isInteger(1) && maskElementType != elementType)
-      return emitOpError() << "float mask element type " << maskElementType
+      return op.emitOpError() << "float mask element type " << maskElementType
                            << " must match the element type of q ("
                            << elementType << ")";
     int64_t keyLength = ShapedType::isDynamic(k[2]) ? v[2] : k[2];
@@ -254,7 +257,7 @@ LogicalResult AttentionOp::verify() {
          llvm::enumerate(maskType.getShape(), scoresShape)) {
       if (maskDim == 1 || dimsCompatible(maskDim, scoresDim))
         continue;
-      return emitOpError() << "mask shape " << formatShape(maskType.getShape())
+      return op.emitOpError() << "mask shape " << formatShape(maskType.getShape())
                            << " does not broadcast to the scores shape "
                               "[B, Hq, S, L] = "
                            << formatShape(scoresShape) << ": dimension " << dim
@@ -262,28 +265,52 @@ LogicalResult AttentionOp::verify() {
     }
   }
 
-  if (std::optional<uint64_t> pastLength = getPastLength()) {
-    if (!getCausal())
-      return emitOpError() << "past_length only applies to causal attention "
+  if (std::optional<uint64_t> pastLength = op.getPastLength()) {
+    if (!op.getCausal())
+      return op.emitOpError() << "past_length only applies to causal attention "
                               "(causal = true)";
     if (static_cast<int64_t>(*pastLength) < 0)
-      return emitOpError() << "past_length must be >= 0, got "
+      return op.emitOpError() << "past_length must be >= 0, got "
                            << static_cast<int64_t>(*pastLength);
   }
 
-  if (getPast()) {
-    if (!getCausal())
-      return emitOpError() << "a past operand only applies to causal "
+  if (op.getPast()) {
+    if (!op.getCausal())
+      return op.emitOpError() << "a past operand only applies to causal "
                               "attention (causal = true)";
-    if (getPastLength())
-      return emitOpError() << "takes the past length from the past operand "
+    if (op.getPastLength())
+      return op.emitOpError() << "takes the past length from the past operand "
                               "or the past_length attribute, not both";
   }
 
-  if (getSoftcap().isNegative())
-    return emitOpError() << "softcap must be >= 0 (0 disables it), got "
-                         << getSoftcap().convertToFloat();
+  if (op.getSoftcap().isNegative())
+    return op.emitOpError() << "softcap must be >= 0 (0 disables it), got "
+                         << op.getSoftcap().convertToFloat();
   return success();
+}
+
+LogicalResult AttentionOp::verify() { return verifyAttention(*this, getV()); }
+
+//===----------------------------------------------------------------------===//
+// AttentionScoresOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionScoresOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> location, Adaptor adaptor,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto qType = dyn_cast<RankedTensorType>(adaptor.getQ().getType());
+  auto kType = dyn_cast<RankedTensorType>(adaptor.getK().getType());
+  if (!qType || !kType || qType.getRank() != 4 || kType.getRank() != 4)
+    return emitOptionalError(location, "expects q and k to be rank-4 tensors");
+  // [B, Hq, S, L]
+  ArrayRef<int64_t> q = qType.getShape();
+  inferredReturnTypes.push_back(RankedTensorType::get(
+      {q[0], q[1], q[2], kType.getDimSize(2)}, qType.getElementType()));
+  return success();
+}
+
+LogicalResult AttentionScoresOp::verify() {
+  return verifyAttention(*this, getK());
 }
 
 //===----------------------------------------------------------------------===//

@@ -212,6 +212,42 @@ def Graph_AttentionOp : Graph_Op<"attention", [Pure, InferTypeOpAdaptor,
   let hasVerifier = 1;
 }
 
+def Graph_AttentionScoresOp : Graph_Op<"attention_scores", [
+    Pure, InferTypeOpAdaptor, AttrSizedOperandSegments]> {
+  let summary = "The score matrix of graph.attention, up to a stage";
+  let description = [{
+    The `[B, Hq, S, L]` scores that `graph.attention` with the same operands
+    and attributes computes on its way, in the element type of `q`:
+    `scaled` is `q . k^T * scale`, softcapped when `softcap > 0`; `biased`
+    adds the mask and causal biases; `probabilities` is the softmax over the
+    keys (zeros for a query whose keys are all masked). This is ONNX
+    `Attention`'s `qk_matmul_output` (modes 0 and 1: `scaled`, 2: `biased`,
+    3: `probabilities`).
+
+    Example:
+
+    ```mlir
+    %p = graph.attention_scores probabilities %q, %k, %mask {scale = 0.125 : f32}
+        : tensor<1x8x4x64xf32>, tensor<1x2x9x64xf32>, tensor<1x1x4x9xi1>
+    // %p : tensor<1x8x4x9xf32>
+    ```
+  }];
+  let arguments = (ins Graph_FloatTensor4D:$q, Graph_FloatTensor4D:$k,
+                       Optional<Graph_AttentionMask>:$mask,
+                       Optional<0DTensorOf<[I64]>>:$past,
+                       F32Attr:$scale,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$softcap,
+                       OptionalAttr<I64Attr>:$past_length,
+                       Graph_ScoreStage:$stage);
+  let results = (outs Graph_FloatTensor4D:$scores);
+  let assemblyFormat = [{
+    $stage $q `,` $k (`,` $mask^)? (`past` `(` $past^ `:` type($past) `)`)?
+    attr-dict `:` type($q) `,` type($k) (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Matmul on quantized weights
 //===----------------------------------------------------------------------===//

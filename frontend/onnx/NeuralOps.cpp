@@ -201,7 +201,8 @@ Value insertAt(OpBuilder &b, Location loc, Value source, Value dest,
 /// ones with q_num_heads / kv_num_heads; past keys and values are concatenated
 /// in front of K and V (and returned as present_key / present_value); a mask
 /// of rank 2 to 4 broadcasts over the leading dimensions and, shorter than
-/// the keys, is padded with masked positions.
+/// the keys, is padded with masked positions; qk_matmul_output comes from
+/// graph.attention_scores.
 LogicalResult importAttention(NodeImporter &n) {
   if (!n.hasInput(0) || !n.hasInput(1) || !n.hasInput(2))
     return n.fail("expects Q, K and V");
@@ -211,8 +212,9 @@ LogicalResult importAttention(NodeImporter &n) {
     return n.fail("expects Q, K and V of one floating-point type");
   if (n.hasInput(6))
     return n.unsupported("nonpad_kv_seqlen input");
-  if (n.wantsOutput(3))
-    return n.unsupported("qk_matmul_output output");
+  int64_t qkMode = n.attrInt("qk_matmul_output_mode", 0);
+  if (n.wantsOutput(3) && (qkMode < 0 || qkMode > 3))
+    return n.fail("qk_matmul_output_mode must be 0 to 3, got " + Twine(qkMode));
   int64_t rank = n.inputRank(0);
   if ((rank != 3 && rank != 4) || n.inputRank(1) != rank ||
       n.inputRank(2) != rank)
@@ -329,6 +331,18 @@ LogicalResult importAttention(NodeImporter &n) {
   n.setOutput(0, y, dtype);
   if (n.wantsOutput(1))
     n.setOutput(1, k, dtype);
+  if (n.wantsOutput(3)) {
+    // Modes 0 and 1 both give the softcapped scores, as onnx's reference.
+    graph::ScoreStage stage = qkMode == 3   ? graph::ScoreStage::Probabilities
+                              : qkMode == 2 ? graph::ScoreStage::Biased
+                                            : graph::ScoreStage::Scaled;
+    Value scores = graph::AttentionScoresOp::create(
+        n.b, n.loc, q, k, mask, /*past=*/Value(), n.b.getF32FloatAttr(scale),
+        n.b.getBoolAttr(causal), n.b.getF32FloatAttr(softcap),
+        causal ? n.b.getI64IntegerAttr(pastLength) : IntegerAttr(),
+        graph::ScoreStageAttr::get(n.b.getContext(), stage));
+    n.setOutput(3, scores, dtype);
+  }
   if (n.wantsOutput(2))
     n.setOutput(2, v, dtype);
   return success();

@@ -227,6 +227,34 @@ func.func @attention_past_operand(%q: tensor<1x4x2x8xf32>, %k: tensor<1x2x16x8xf
 
 // -----
 
+// Attention scores: `scaled` stops after scale (and softcap), without the
+// mask or the causal bias; `probabilities` adds them and takes the softmax;
+// both are collapsed back to [B, Hq, S, L].
+// CHECK-LABEL: func.func @attention_scores
+// CHECK-SAME: %[[M:[a-z0-9_]+]]: tensor<1x1x2x6xf32>
+// CHECK: %[[S0:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK: %[[L0:.+]] = linalg.generic {{.+}} ins(%[[S0]] : tensor<1x2x2x2x6xf32>)
+// CHECK-NOT: arith.cmpi
+// CHECK: tensor.collapse_shape %[[L0]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x2x6xf32> into tensor<1x4x2x6xf32>
+// CHECK: %[[S1:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK: linalg.generic {{.+}} ins(%[[S1]], %[[M]] : tensor<1x2x2x2x6xf32>, tensor<1x1x2x6xf32>)
+// CHECK:   arith.cmpi sle
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: %[[P:.+]] = linalg.generic
+// CHECK:   arith.divf
+// CHECK: tensor.collapse_shape %[[P]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x2x6xf32> into tensor<1x4x2x6xf32>
+func.func @attention_scores(%q: tensor<1x4x2x8xf32>, %k: tensor<1x2x6x8xf32>, %mask: tensor<1x1x2x6xf32>) -> (tensor<1x4x2x6xf32>, tensor<1x4x2x6xf32>) {
+  %a = graph.attention_scores scaled %q, %k, %mask {scale = 0.5 : f32, causal = true}
+      : tensor<1x4x2x8xf32>, tensor<1x2x6x8xf32>, tensor<1x1x2x6xf32>
+  %b = graph.attention_scores probabilities %q, %k, %mask {scale = 0.5 : f32, causal = true}
+      : tensor<1x4x2x8xf32>, tensor<1x2x6x8xf32>, tensor<1x1x2x6xf32>
+  return %a, %b : tensor<1x4x2x6xf32>, tensor<1x4x2x6xf32>
+}
+
+// -----
+
 // No mask and not causal: the logits are just the scaled scores.
 // CHECK-LABEL: func.func @attention_plain
 // CHECK: linalg.generic {{.*}} ins(%{{.+}} : tensor<2x4x1x3x5xf32>) outs(%{{.+}} : tensor<2x4x1x3x5xf32>)

@@ -246,3 +246,19 @@ func.func @attention_negative_past_length(%q: tensor<1x8x7x64xf32>, %k: tensor<1
   %y = graph.attention %q, %k, %v {scale = 0.125 : f32, causal = true, past_length = -1 : i64} : tensor<1x8x7x64xf32>, tensor<1x8x9x64xf32>, tensor<1x8x9x64xf32>
   return
 }
+
+// -----
+
+func.func @attention_scores_heads(%q: tensor<1x3x4x16xf32>, %k: tensor<1x2x9x16xf32>) {
+  // expected-error @+1 {{number of query heads (3) must be a multiple of the number of key/value heads (2)}}
+  %a = graph.attention_scores scaled %q, %k {scale = 0.25 : f32} : tensor<1x3x4x16xf32>, tensor<1x2x9x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scores_stage(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x9x16xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'stage' [scaled, biased, probabilities]}}
+  %a = graph.attention_scores %q, %k {scale = 0.25 : f32} : tensor<1x2x4x16xf32>, tensor<1x2x9x16xf32>
+  return
+}

@@ -109,3 +109,19 @@ func.func @generic_form(%x: tensor<4x8xf32>, %w: tensor<8xf32>) -> tensor<4x8xf3
   %y = "graph.rms_norm"(%x, %w) <{axis = 1 : i64, epsilon = 1.0e-5 : f32}> : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// The scores of attention at each stage.
+// CHECK-LABEL: func.func @attention_scores
+func.func @attention_scores(%q: tensor<1x8x4x16xf32>, %k: tensor<1x2x9x16xf32>, %mask: tensor<1x1x4x9xi1>,
+    %past: tensor<i64>) -> (tensor<1x8x4x9xf32>, tensor<1x8x4x9xf32>, tensor<1x8x4x9xf32>) {
+  // CHECK: graph.attention_scores scaled %{{.*}}, %{{.*}} {scale = 2.500000e-01 : f32, softcap = 3.000000e+01 : f32} : tensor<1x8x4x16xf32>, tensor<1x2x9x16xf32>{{$}}
+  %a = graph.attention_scores scaled %q, %k {scale = 0.25 : f32, softcap = 30.0 : f32}
+      : tensor<1x8x4x16xf32>, tensor<1x2x9x16xf32>
+  // CHECK: graph.attention_scores biased %{{.*}}, %{{.*}}, %{{.*}} past(%{{.*}} : tensor<i64>) {causal = true, scale = 2.500000e-01 : f32} : tensor<1x8x4x16xf32>, tensor<1x2x9x16xf32>, tensor<1x1x4x9xi1>
+  %b = graph.attention_scores biased %q, %k, %mask past(%past : tensor<i64>) {scale = 0.25 : f32, causal = true}
+      : tensor<1x8x4x16xf32>, tensor<1x2x9x16xf32>, tensor<1x1x4x9xi1>
+  // CHECK: graph.attention_scores probabilities %{{.*}}, %{{.*}}, %{{.*}} {scale = 2.500000e-01 : f32} : tensor<1x8x4x16xf32>, tensor<1x2x9x16xf32>, tensor<1x1x4x9xi1>
+  %c = graph.attention_scores probabilities %q, %k, %mask {scale = 0.25 : f32}
+      : tensor<1x8x4x16xf32>, tensor<1x2x9x16xf32>, tensor<1x1x4x9xi1>
+  return %a, %b, %c : tensor<1x8x4x9xf32>, tensor<1x8x4x9xf32>, tensor<1x8x4x9xf32>
+}

@@ -269,6 +269,35 @@ def check_attention(b, hq, hkv, s, l, d, dv, mask=None, mask_shape=None, causal=
         compare(f"{name} flash lanes={lanes} key-block={key_block}", got, want, tol)
 
 
+def check_attention_scores(b, hq, hkv, s, l, d, mask_shape=None, causal=False, past=0,
+                           softcap=0.0):
+    """graph.attention_scores at each stage against the qk_matmul_output of
+    onnx's reference (modes 1, 2, 3; the first P keys as past_key)."""
+    q, k = randn(b, hq, s, d), randn(b, hkv, l, d)
+    scale = float(np.float32(1.1 / np.sqrt(d)))
+    inputs = [q, k]
+    if mask_shape:
+        inputs.append(rng.uniform(-2, 0, size=mask_shape).astype(np.float32))
+    attrs = f"scale = {scale:.9e} : f32, causal = {str(causal).lower()}, softcap = {softcap:.9e} : f32"
+    if causal:
+        attrs += f", past_length = {past} : i64"
+    operands = ", ".join(f"%in{i}" for i in range(len(inputs)))
+    types = ", ".join(type_of(a) for a in inputs)
+    v = np.zeros((b, hkv, l, 4), dtype=np.float32)
+    p = past if causal else 0
+    for stage, mode in (("scaled", 1), ("biased", 2), ("probabilities", 3)):
+        (got,) = run(inputs, f"%r0 = graph.attention_scores {stage} {operands} {{{attrs}}} : {types}",
+                     [((b, hq, s, l), "f32")])
+        want = _compute_attention(q, k[:, :, p:], v[:, :, p:],
+                                  past_key=k[:, :, :p] if p else None,
+                                  past_value=v[:, :, :p] if p else None,
+                                  attn_mask=inputs[2] if mask_shape else None, scale=scale,
+                                  is_causal=causal, softcap=softcap if softcap > 0 else None,
+                                  qk_matmul_output_mode=mode)[3]
+        compare(f"attention_scores {stage} q{q.shape} k{k.shape} mask={mask_shape} "
+                f"causal={causal} past={past} softcap={softcap}", got, want, 1e-5)
+
+
 def main():
     np.seterr(all="ignore")
     check_rms_norm((2, 3, 8), 2)
@@ -324,6 +353,9 @@ def main():
     check_attention(1, 4, 2, 6, 20, 8, 8, mask="float", mask_shape=(1, 1, 1, 20),
                     kernels=kernels)
     check_attention(1, 8, 2, 4, 9, 16, 16, causal=True, dtype=np.float16, tol=3e-3)
+    check_attention_scores(1, 4, 2, 3, 7, 8, mask_shape=(1, 1, 3, 7), causal=True, past=4,
+                           softcap=2.5)
+    check_attention_scores(2, 2, 2, 4, 6, 16, mask_shape=(2, 2, 4, 6))
     print(f"{failures} failure(s)")
     return 1 if failures else 0
 

@@ -431,7 +431,7 @@ def attention(out):
 
 
 def attention_qk_output(out):
-    return attention_node(["y", "", "", "qk"])
+    return attention_node(["y", "", "", "qk"], qk_matmul_output_mode=2)
 
 
 def attention_bad_heads(out):
