@@ -1,4 +1,4 @@
-//===- NeuralOps.cpp - MatMul, Gemm and normalization ONNX ops ------------===//
+//===- NeuralOps.cpp - MatMul, Gemm, normalization, attention, RoPE -------===//
 #include "frontend/onnx/NodeImporter.h"
 #include "frontend/onnx/TensorBuilders.h"
 
@@ -197,12 +197,13 @@ Value insertAt(OpBuilder &b, Location loc, Value source, Value dest,
                                        attrs(SmallVector<int64_t>(shape.size(), 1)));
 }
 
-/// ONNX Attention (opset 23): 4-D [B, H, S, D] inputs, or 3-D [B, S, H * D]
-/// ones with q_num_heads / kv_num_heads; past keys and values are concatenated
-/// in front of K and V (and returned as present_key / present_value); a mask
-/// of rank 2 to 4 broadcasts over the leading dimensions and, shorter than
-/// the keys, is padded with masked positions; qk_matmul_output comes from
-/// graph.attention_scores.
+/// ONNX Attention (opsets 23-24): 4-D [B, H, S, D] inputs, or 3-D
+/// [B, S, H * D] ones with q_num_heads / kv_num_heads; past keys and values
+/// are concatenated in front of K and V (and returned as present_key /
+/// present_value); a mask of rank 2 to 4 broadcasts over the leading
+/// dimensions and, shorter than the keys, is padded with masked positions;
+/// nonpad_kv_seqlen masks each batch entry's padding keys; qk_matmul_output
+/// comes from graph.attention_scores.
 LogicalResult importAttention(NodeImporter &n) {
   if (!n.hasInput(0) || !n.hasInput(1) || !n.hasInput(2))
     return n.fail("expects Q, K and V");
@@ -210,8 +211,6 @@ LogicalResult importAttention(NodeImporter &n) {
   if (!isFloatDtype(dtype) || n.inputDtype(1) != dtype ||
       n.inputDtype(2) != dtype)
     return n.fail("expects Q, K and V of one floating-point type");
-  if (n.hasInput(6))
-    return n.unsupported("nonpad_kv_seqlen input");
   int64_t qkMode = n.attrInt("qk_matmul_output_mode", 0);
   if (n.wantsOutput(3) && (qkMode < 0 || qkMode > 3))
     return n.fail("qk_matmul_output_mode must be 0 to 3, got " + Twine(qkMode));
@@ -308,6 +307,60 @@ LogicalResult importAttention(NodeImporter &n) {
       padded[3] = keys;
       mask = insertAt(n.b, n.loc, mask, buildSplat(n.b, n.loc, padded, masked),
                       {0, 0, 0, 0});
+    }
+  }
+
+  // nonpad_kv_seqlen [B]: batch entry b attends only its first keys; the
+  // rest become -inf in the (now additive) mask.
+  if (n.hasInput(6)) {
+    if (isFloatDtype(n.inputDtype(6)) || n.inputRank(6) != 1 ||
+        n.inputShape(6)[0] != batch)
+      return n.fail("nonpad_kv_seqlen must be integers of shape [" +
+                    Twine(batch) + "]");
+    Type element = n.inputType(0).getElementType();
+    MLIRContext *ctx = n.b.getContext();
+    auto padType = RankedTensorType::get({batch, 1, 1, keys}, element);
+    Value padding =
+        linalg::GenericOp::create(
+            n.b, n.loc, padType, ValueRange{n.input(6)},
+            ValueRange{tensor::EmptyOp::create(n.b, n.loc, padType.getShape(),
+                                               element)
+                           .getResult()},
+            ArrayRef<AffineMap>{AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)},
+                                               ctx),
+                                AffineMap::getMultiDimIdentityMap(4, ctx)},
+            SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+            [&](OpBuilder &b, Location loc, ValueRange args) {
+              Value key = arith::IndexCastOp::create(
+                  b, loc, b.getI64Type(), linalg::IndexOp::create(b, loc, 3));
+              Value kept = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::slt, key,
+                  castScalar(b, loc, args[0], b.getI64Type(),
+                             isUnsignedDtype(n.inputDtype(6)), false));
+              linalg::YieldOp::create(
+                  b, loc,
+                  arith::SelectOp::create(
+                      b, loc, kept, scalarConstant(b, loc, element, 0.0),
+                      scalarConstant(b, loc, element,
+                                     -std::numeric_limits<double>::infinity()))
+                      .getResult());
+            })
+            .getResult(0);
+    if (!mask) {
+      mask = padding;
+    } else {
+      bool boolean = n.inputDtype(3) == onnx::TensorProto::BOOL;
+      mask = buildElementwise(
+          n.b, n.loc, {mask, padding}, element,
+          [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+            Value bias = args[0];
+            if (boolean)
+              bias = arith::SelectOp::create(
+                  b, loc, args[0], scalarConstant(b, loc, element, 0.0),
+                  scalarConstant(b, loc, element,
+                                 -std::numeric_limits<double>::infinity()));
+            return arith::AddFOp::create(b, loc, bias, args[1]);
+          });
     }
   }
 

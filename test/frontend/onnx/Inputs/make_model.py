@@ -434,6 +434,31 @@ def attention_qk_output(out):
     return attention_node(["y", "", "", "qk"], qk_matmul_output_mode=2)
 
 
+def attention_nonpad(out):
+    """4-D Attention (opset 24) with a boolean mask and nonpad_kv_seqlen
+    (each batch entry attends its first 5 or 3 of 6 keys); also writes
+    inputs and onnx's reference output as .npy."""
+    from onnx.reference import ReferenceEvaluator
+    m = model(
+        [helper.make_node("Attention", ["q", "k", "v", "mask", "", "", "nonpad"], ["y"],
+                          name="attend")],
+        [tensor("q", TensorProto.FLOAT, [2, 4, 3, 8]), tensor("k", TensorProto.FLOAT, [2, 2, 6, 8]),
+         tensor("v", TensorProto.FLOAT, [2, 2, 6, 8]), tensor("mask", TensorProto.BOOL, [2, 1, 3, 6]),
+         tensor("nonpad", TensorProto.INT64, [2])],
+        [tensor("y", TensorProto.FLOAT, [2, 4, 3, 8])],
+        opset=[helper.make_opsetid("", 24)], check=False)
+    rng = np.random.default_rng(8)
+    inputs = {name: rng.standard_normal(shape).astype(np.float32)
+              for name, shape in (("q", (2, 4, 3, 8)), ("k", (2, 2, 6, 8)), ("v", (2, 2, 6, 8)))}
+    inputs["mask"] = rng.uniform(size=(2, 1, 3, 6)) > 0.3
+    inputs["mask"][..., 0] = True
+    inputs["nonpad"] = np.array([5, 3], dtype=np.int64)
+    for name, value in inputs.items():
+        np.save(out / f"{name}.npy", value)
+    np.save(out / "expected_y.npy", ReferenceEvaluator(m).run(None, inputs)[0])
+    return m
+
+
 def attention_bad_heads(out):
     m = attention_node(["y"])
     next(a for a in m.graph.node[0].attribute if a.name == "kv_num_heads").i = 5
