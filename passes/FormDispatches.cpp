@@ -109,6 +109,15 @@ struct FormDispatchesPass
     };
     int64_t target = std::max<int64_t>(workgroupTarget, 1);
     SmallVector<int64_t> tiles(ranges.size(), 0);
+    // Too little work to be worth waking the thread pool: on the host.
+    int64_t iterations = 1;
+    for (int64_t range : ranges) {
+      if (ShapedType::isDynamic(range) || iterations >= minWork)
+        break;
+      iterations *= std::max<int64_t>(range, 1);
+    }
+    if (iterations < minWork)
+      return {};
     if (op->hasAttr(lathe::graph::kQuantizedMatmulAttr) && ranges.size() == 3 &&
         splittable(1)) {
       tiles[1] = llvm::divideCeil(ranges[1], target);

@@ -30,6 +30,8 @@ constexpr llvm::StringLiteral kWorkspaceAttrName = "lathe.workspace";
 struct CompileOptions {
   /// Workgroups to aim for per dispatch.
   int64_t workgroupTarget = 16;
+  /// Loop iterations below which an op runs on the host thread.
+  int64_t minDispatchWork = 8192;
   /// LLVM CPU name; empty means the host CPU.
   std::string cpu;
   /// Quantize the activations of Q4_0/Q4_1 matmuls to 8 bits for integer

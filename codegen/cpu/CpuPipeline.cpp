@@ -46,6 +46,7 @@ void buildGraphOptimizationPipeline(OpPassManager &pm) {
 void buildDispatchPipeline(OpPassManager &pm, const CompileOptions &options) {
   lathe::FormDispatchesOptions form;
   form.workgroupTarget = options.workgroupTarget;
+  form.minWork = options.minDispatchWork;
   pm.addPass(lathe::createFormDispatches(form));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

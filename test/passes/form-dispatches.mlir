@@ -1,5 +1,6 @@
-// RUN: lathe-opt --lathe-form-dispatches %s -split-input-file | FileCheck %s
-// RUN: lathe-opt --lathe-form-dispatches=workgroup-target=4 %s -split-input-file | FileCheck %s --check-prefix=WG4
+// RUN: lathe-opt --lathe-form-dispatches=min-work=0 %s -split-input-file | FileCheck %s
+// RUN: lathe-opt --lathe-form-dispatches="workgroup-target=4 min-work=0" %s -split-input-file | FileCheck %s --check-prefix=WG4
+// RUN: lathe-opt --lathe-form-dispatches %s -split-input-file | FileCheck %s --check-prefix=MIN-WORK
 
 // 64 rows for 16 workgroups: tiles of 4 rows, the whole row range of the
 // other dim inside each workgroup.
@@ -287,7 +288,7 @@ func.func @empty_elementwise(%a: tensor<3x0xf32>, %init: tensor<3x0xf32>) -> ten
 // -----
 
 // A workgroup target below one means one workgroup, never a zero tile size.
-// RUN: lathe-opt --lathe-form-dispatches=workgroup-target=0 %s -split-input-file | FileCheck %s --check-prefix=WG0
+// RUN: lathe-opt --lathe-form-dispatches="workgroup-target=0 min-work=0" %s -split-input-file | FileCheck %s --check-prefix=WG0
 // WG0-LABEL: func.func @elementwise
 // WG0: scf.forall (%{{.+}}) = (0) to (64) step (64)
 // WG0: linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<64x32xf32>, tensor<64x32xf32>)
@@ -339,4 +340,26 @@ func.func @attention_one_head(%q: tensor<1x3x4x16xf32>, %k: tensor<1x1x32x16xf32
       ins(%q, %k, %v : tensor<1x3x4x16xf32>, tensor<1x1x32x16xf32>, tensor<1x1x32x16xf32>)
       outs(%init : tensor<1x3x4x16xf32>) -> tensor<1x3x4x16xf32>
   return %y : tensor<1x3x4x16xf32>
+}
+
+// -----
+
+// With the default min-work (8192 loop iterations), a small op stays on the
+// host; a large one is dispatched.
+// MIN-WORK-LABEL: func.func @small_and_large
+// MIN-WORK: linalg.generic {{.+}} outs(%{{.+}} : tensor<64x32xf32>)
+// MIN-WORK: scf.forall
+// MIN-WORK: linalg.generic {{.+}} outs(%{{.+}} : tensor<8x256xf32>)
+func.func @small_and_large(%a: tensor<64x32xf32>, %b: tensor<128x256xf32>) -> (tensor<64x32xf32>, tensor<128x256xf32>) attributes {lathe.entry} {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%a : tensor<64x32xf32>) outs(%a : tensor<64x32xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %s = arith.addf %x, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<64x32xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%b : tensor<128x256xf32>) outs(%b : tensor<128x256xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %s = arith.mulf %x, %x : f32
+    linalg.yield %s : f32
+  } -> tensor<128x256xf32>
+  return %r, %t : tensor<64x32xf32>, tensor<128x256xf32>
 }

@@ -61,6 +61,10 @@ cl::opt<std::string> cpuName("cpu", cl::desc("LLVM CPU name (default: host)"),
 cl::opt<int64_t> workgroups("workgroups",
                             cl::desc("Workgroups to aim for per dispatch"),
                             cl::init(16), cl::cat(category));
+cl::opt<int64_t> minDispatchWork(
+    "min-dispatch-work",
+    cl::desc("Loop iterations below which an op runs on the host thread"),
+    cl::init(8192), cl::cat(category));
 cl::list<std::string> dims("dim", cl::desc("Size of a symbolic input dimension"),
                            cl::value_desc("NAME=N"), cl::cat(category));
 cl::list<std::string> constInputs(
@@ -117,6 +121,9 @@ int main(int argc, char **argv) {
     return fail("missing -o OUTPUT");
   if (workgroups <= 0)
     return fail("--workgroups expects N > 0, got " + llvm::Twine(workgroups));
+  if (minDispatchWork < 0)
+    return fail("--min-dispatch-work expects N >= 0, got " +
+                llvm::Twine(minDispatchWork));
   // An output that cannot be written is found now, not after compiling.
   if (!outputPath.empty() && outputPath != "-") {
     llvm::StringRef dir = llvm::sys::path::parent_path(outputPath);
@@ -235,6 +242,7 @@ int main(int argc, char **argv) {
 
   lathe::cpu::CompileOptions options;
   options.workgroupTarget = workgroups;
+  options.minDispatchWork = minDispatchWork;
   options.cpu = cpuName;
   options.int8Activations = activations == Activations::I8;
   if (!runPasses(*module, [&](OpPassManager &pm) {
