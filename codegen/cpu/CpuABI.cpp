@@ -486,3 +486,13 @@ struct EmitCpuABIPass : lathe::cpu::impl::EmitCpuABIBase<EmitCpuABIPass> {
 };
 
 } // namespace
+
+Value lathe::cpu::createScratchBuffer(Operation *user, MemRefType type) {
+  auto func = user->getParentOfType<FunctionOpInterface>();
+  OpBuilder entry = OpBuilder::atBlockBegin(&func.getFunctionBody().front());
+  auto alloca = memref::AllocaOp::create(entry, user->getLoc(), type,
+                                         entry.getI64IntegerAttr(64));
+  if (func->hasAttr(lathe::dispatch::kKernelAttrName))
+    alloca->setAttr(kWorkspaceAttrName, entry.getUnitAttr());
+  return alloca;
+}

@@ -26,6 +26,20 @@ inline void registerCpuCodegenPasses() { registerLatheCpuPasses(); }
 /// memory that lathe-cpu-prepare-abi places in the kernel's workspace.
 constexpr llvm::StringLiteral kWorkspaceAttrName = "lathe.workspace";
 
+/// A 64-byte aligned scratch buffer for code emitted at `user`: an alloca at
+/// the start of its function's entry block, marked for the per-thread
+/// workspace when that function is a kernel.
+mlir::Value createScratchBuffer(mlir::Operation *user, mlir::MemRefType type);
+
+/// Whether the innermost dimension of `type` is contiguous (vector loads and
+/// stores need it).
+inline bool hasUnitInnerStride(mlir::MemRefType type) {
+  llvm::SmallVector<int64_t> strides;
+  int64_t offset;
+  return mlir::succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
 /// Options of the compile pipeline that affect code generation.
 struct CompileOptions {
   /// Workgroups to aim for per dispatch.

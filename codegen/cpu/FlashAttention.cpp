@@ -34,7 +34,6 @@
 
 #include "dialects/dispatch/DispatchOps.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -54,15 +53,10 @@ namespace {
 /// chains that keep both FMA units busy.
 constexpr int64_t kValueRows = 8;
 
-/// Allocates a statically shaped scratch buffer for the kernel.
-using ScratchFn = function_ref<Value(ArrayRef<int64_t>, Type)>;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 bool hasUnitInnerStride(Value value) {
-  auto type = cast<MemRefType>(value.getType());
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(type.getStridesAndOffset(strides, offset)) &&
-         strides.back() == 1;
+  return lathe::cpu::hasUnitInnerStride(cast<MemRefType>(value.getType()));
 }
 
 class AttentionEmitter {
@@ -86,13 +80,16 @@ public:
   }
 
   /// Emits the loop nest before the op.
-  void emit(ScratchFn scratch) {
+  void emit() {
     if (llvm::isPowerOf2_64(lanes) && 2 * groups * queries <= lanes &&
         headDim % lanes == 0 &&
         valueDim % lanes == 0 &&
         llvm::all_of(ValueRange{op.getQ(), op.getK(), op.getV(), op.getInit()},
                      hasUnitInnerStride))
       return emitKeyLanes();
+    auto scratch = [&](ArrayRef<int64_t> shape, Type type) {
+      return lathe::cpu::createScratchBuffer(op, MemRefType::get(shape, type));
+    };
     qT = scratch({headDim, lanes}, f32);
     oT = scratch({valueDim, lanes}, f32);
     if (op.getMask())
@@ -176,22 +173,15 @@ private:
       keyEnd = arith::MinSIOp::create(b, loc, end, index(keys));
     }
 
-    Value negInf = splat(-std::numeric_limits<float>::infinity());
     ValueRange last = forKeyBlocks(
-        keyEnd, keyBlock, ValueRange{negInf, zero},
+        keyEnd, keyBlock, ValueRange{splat(kNegInf), zero},
         [&](Value kb, bool partial, ValueRange state) -> SmallVector<Value> {
           auto [max, sum] = emitKeyBlock(bi, h, r0, kb, keyEnd, partial,
                                          visibleUpTo, state[0], state[1]);
           return {max, sum};
         });
 
-    // 1 / l per lane; a row that saw no key (l = 0) gives zeros.
-    Value sum = last[1];
-    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum,
-                                        zero);
-    Value inverse = arith::SelectOp::create(
-        b, loc, empty, zero, arith::DivFOp::create(b, loc, splat(1.0f), sum));
-    vector::StoreOp::create(b, loc, inverse, inverseScratch,
+    vector::StoreOp::create(b, loc, inverseOrZero(last[1]), inverseScratch,
                             ValueRange{index(0)});
     Value count = arith::MinUIOp::create(
         b, loc, index(lanes), arith::SubIOp::create(b, loc, index(rows), r0));
@@ -211,15 +201,7 @@ private:
   std::pair<Value, Value> emitKeyBlock(Value bi, Value h, Value r0, Value kb,
                                        Value keyEnd, bool partial,
                                        Value visibleUpTo, Value max, Value sum) {
-    // Keys past keyEnd (in a partial block) read the last key again and are
-    // masked, so that only rows the result depends on are read.
-    Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
-    SmallVector<Value> keyRows;
-    for (int64_t j = 0; j < keyBlock; ++j)
-      keyRows.push_back(partial ? arith::MinUIOp::create(b, loc, add(kb, j),
-                                                         lastKey)
-                                      .getResult()
-                                : add(kb, j));
+    SmallVector<Value> keyRows = keyRowsOf(kb, keyEnd, keyBlock, partial);
 
     SmallVector<Value> zeros(keyBlock, splat(0.0f));
     auto dot = scf::ForOp::create(
@@ -253,9 +235,8 @@ private:
       });
     }
 
-    Value negInf = splat(-std::numeric_limits<float>::infinity());
+    Value negInf = splat(kNegInf);
     SmallVector<Value> scores;
-    Value newMax = max;
     for (int64_t j = 0; j < keyBlock; ++j) {
       Value key = add(kb, j);
       Value score = softcapped(dot.getResult(j));
@@ -279,7 +260,7 @@ private:
       scores.push_back(score);
     }
     // Pairwise trees: the FMA units' latency, not a chain of keyBlock ops.
-    newMax = arith::MaximumFOp::create(
+    Value newMax = arith::MaximumFOp::create(
         b, loc, max, pairwise(scores, [&](Value x, Value y) -> Value {
           return arith::MaximumFOp::create(b, loc, x, y);
         }));
@@ -361,7 +342,7 @@ private:
       keyEnd = arith::MinSIOp::create(b, loc, end, index(keys));
     }
     // State: running max, running sum, output row (valueDim / lanes vectors).
-    SmallVector<Value> state = {scalar(-INFINITY), scalar(0.0f)};
+    SmallVector<Value> state = {scalar(kNegInf), scalar(0.0f)};
     for (int64_t c = 0; c < valueDim; c += lanes)
       state.push_back(splat(0.0f));
     ValueRange last = forKeyBlocks(
@@ -371,14 +352,9 @@ private:
                                    carried);
         });
 
-    // out = o / l; a row that saw no key (l = 0) gives zeros.
-    Value sum = last[1];
-    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum,
-                                        scalar(0.0f));
-    Value inverse = arith::SelectOp::create(
-        b, loc, empty, scalar(0.0f),
-        arith::DivFOp::create(b, loc, scalar(1.0f), sum));
-    Value factor = vector::BroadcastOp::create(b, loc, vf32, inverse);
+    // out = o / l
+    Value factor =
+        vector::BroadcastOp::create(b, loc, vf32, inverseOrZero(last[1]));
     for (int64_t c = 0; c < valueDim; c += lanes)
       vector::StoreOp::create(
           b, loc, arith::MulFOp::create(b, loc, last[2 + c / lanes], factor),
@@ -391,12 +367,7 @@ private:
   SmallVector<Value> emitKeyLanesBlock(Value bi, Value h, Value head, Value s,
                                        Value kb, Value keyEnd, bool partial,
                                        ArrayRef<Value> query, ValueRange state) {
-    Value lastKey = arith::SubIOp::create(b, loc, keyEnd, index(1));
-    SmallVector<Value> keyRows;
-    for (int64_t j = 0; j < lanes; ++j)
-      keyRows.push_back(
-          partial ? arith::MinUIOp::create(b, loc, add(kb, j), lastKey).getResult()
-                  : add(kb, j));
+    SmallVector<Value> keyRows = keyRowsOf(kb, keyEnd, lanes, partial);
     // Partial dot products along the head dimension, one vector per key.
     SmallVector<Value> products;
     for (int64_t j = 0; j < lanes; ++j) {
@@ -439,10 +410,10 @@ private:
           arith::ConstantOp::create(b, loc,
                                     DenseElementsAttr::get(vi32, ArrayRef(offsets))));
       Value inRange = arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::sle, keyIds,
+          b, loc, arith::CmpIPredicate::slt, keyIds,
           vector::BroadcastOp::create(
-              b, loc, vi32, arith::IndexCastOp::create(b, loc, i32, lastKey)));
-      scores = arith::SelectOp::create(b, loc, inRange, scores, splat(-INFINITY));
+              b, loc, vi32, arith::IndexCastOp::create(b, loc, i32, keyEnd)));
+      scores = arith::SelectOp::create(b, loc, inRange, scores, splat(kNegInf));
     }
 
     // Every block has a key the row sees, so without a mask the new max is
@@ -455,7 +426,7 @@ private:
     Value shift = newMax;
     if (op.getMask()) {
       Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                           newMax, scalar(-INFINITY));
+                                           newMax, scalar(kNegInf));
       shift = arith::SelectOp::create(b, loc, unseen, scalar(0.0f), newMax);
     }
     Value alpha =
@@ -586,6 +557,38 @@ private:
     return last.getResults();
   }
 
+  /// Rows of the `count` keys from `kb`. In a partial block, keys from
+  /// keyEnd on read the last key again (and are masked), so that only rows
+  /// the result depends on are read.
+  SmallVector<Value> keyRowsOf(Value kb, Value keyEnd, int64_t count,
+                               bool partial) {
+    Value lastKey =
+        partial ? arith::SubIOp::create(b, loc, keyEnd, index(1)).getResult()
+                : Value();
+    SmallVector<Value> rows;
+    for (int64_t j = 0; j < count; ++j)
+      rows.push_back(partial ? arith::MinUIOp::create(b, loc, add(kb, j), lastKey)
+                                   .getResult()
+                             : add(kb, j));
+    return rows;
+  }
+
+  /// 1 / sum, or 0 where the sum is 0 (a row that saw no key gives zeros);
+  /// scalar or vector like `sum`.
+  Value inverseOrZero(Value sum) {
+    auto constant = [&](float value) -> Value {
+      if (auto type = dyn_cast<VectorType>(sum.getType()))
+        return arith::ConstantOp::create(b, loc,
+                                         DenseElementsAttr::get(type, value));
+      return scalar(value);
+    };
+    Value zero = constant(0.0f);
+    Value empty =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum, zero);
+    return arith::SelectOp::create(
+        b, loc, empty, zero, arith::DivFOp::create(b, loc, constant(1.0f), sum));
+  }
+
   /// combine over `values` as a balanced tree.
   Value pairwise(ArrayRef<Value> values, function_ref<Value(Value, Value)> combine) {
     SmallVector<Value> level(values);
@@ -666,25 +669,11 @@ struct FlashAttentionPass
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
-    for (lathe::dispatch::AttentionOp op : ops)
-      rewrite(op);
-  }
-
-  void rewrite(lathe::dispatch::AttentionOp op) {
-    auto func = op->getParentOfType<func::FuncOp>();
-    bool kernel = func->hasAttr(lathe::dispatch::kKernelAttrName);
-    OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
-    auto scratch = [&](ArrayRef<int64_t> shape, Type type) -> Value {
-      auto alloca = memref::AllocaOp::create(entry, op.getLoc(),
-                                             MemRefType::get(shape, type),
-                                             entry.getI64IntegerAttr(64));
-      if (kernel)
-        alloca->setAttr(lathe::cpu::kWorkspaceAttrName, entry.getUnitAttr());
-      return alloca;
-    };
-    OpBuilder b(op);
-    AttentionEmitter(b, op, lanes, keyBlock).emit(scratch);
-    op.erase();
+    for (lathe::dispatch::AttentionOp op : ops) {
+      OpBuilder b(op);
+      AttentionEmitter(b, op, lanes, keyBlock).emit();
+      op.erase();
+    }
   }
 };
 

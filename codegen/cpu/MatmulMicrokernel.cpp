@@ -38,13 +38,6 @@ int64_t blockSize(int64_t extent, int64_t step, int64_t limit) {
   return step;
 }
 
-bool hasUnitInnerStride(MemRefType type) {
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  return succeeded(type.getStridesAndOffset(strides, offset)) &&
-         strides.back() == 1;
-}
-
 /// Sizes of one rewritten matmul C[m,n] += A[m,k] * B[k,n], and of its
 /// blocks: `rows` x `width` accumulators in registers, a `kc` x `width`
 /// panel of B in L1, an `mc` x `kc` block of A in L2.
@@ -322,7 +315,7 @@ struct MatmulMicrokernelPass
     for (Type type : mm->getOperandTypes()) {
       auto memref = cast<MemRefType>(type);
       if (!memref.getElementType().isF32() || !memref.hasStaticShape() ||
-          !hasUnitInnerStride(memref))
+          !lathe::cpu::hasUnitInnerStride(memref))
         return false;
     }
     auto c = cast<MemRefType>(mm.getDpsInits()[0].getType());
@@ -360,14 +353,9 @@ struct MatmulMicrokernelPass
       mm.erase();
       return;
     }
-    auto func = mm->getParentOfType<func::FuncOp>();
-    OpBuilder entry = OpBuilder::atBlockBegin(&func.getBody().front());
-    auto alignment = entry.getI64IntegerAttr(64);
     Type f32 = b.getF32Type();
     auto scratch = [&](MemRefType type) {
-      auto alloca = memref::AllocaOp::create(entry, mm.getLoc(), type, alignment);
-      alloca->setAttr(lathe::cpu::kWorkspaceAttrName, entry.getUnitAttr());
-      return alloca;
+      return lathe::cpu::createScratchBuffer(mm, type);
     };
     Value packedB = scratch(MemRefType::get(
         {tiling.nc / tiling.width, tiling.kc, tiling.width}, f32));

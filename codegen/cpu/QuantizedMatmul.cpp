@@ -833,19 +833,12 @@ LogicalResult rewrite(linalg::GenericOp op,
   if (failed(rowStart))
     return failure();
   if (isTransposed) {
-    // The scratch buffers live in the runtime's per-thread workspace.
-    auto func = op->getParentOfType<FunctionOpInterface>();
-    OpBuilder entry = OpBuilder::atBlockBegin(&func.getFunctionBody().front());
-    auto scratch = [&](MemRefType type) -> Value {
-      auto alloca = memref::AllocaOp::create(entry, loc, type,
-                                             entry.getI64IntegerAttr(64));
-      alloca->setAttr(lathe::cpu::kWorkspaceAttrName, entry.getUnitAttr());
-      return alloca;
-    };
     int64_t tileRows = std::min(panel.rows, columns);
     // 16 floats of padding: rows of a multiple of 4 KiB would share L1 sets.
-    Value decoded = scratch(MemRefType::get({tileRows, depth + 16}, b.getF32Type()));
-    Value sums = scratch(MemRefType::get({tileRows, panel.width}, b.getF32Type()));
+    Value decoded = lathe::cpu::createScratchBuffer(
+        op, MemRefType::get({tileRows, depth + 16}, b.getF32Type()));
+    Value sums = lathe::cpu::createScratchBuffer(
+        op, MemRefType::get({tileRows, panel.width}, b.getF32Type()));
     emitPanelLoops(b, loc, ggml, x, y, weights, *rowStart, rows, columns, depth,
                    prefetchDistance, panel, decoded, sums);
   } else if (llvm::is_contained(integerFormats, ggml))

@@ -1,6 +1,8 @@
 //===- DispatchOps.cpp - dispatch dialect ---------------------------------===//
 #include "dialects/dispatch/DispatchOps.h"
 
+#include "dialects/ShapeFormat.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -8,6 +10,7 @@
 
 using namespace mlir;
 using namespace lathe::dispatch;
+using lathe::formatShape;
 
 #include "dialects/dispatch/DispatchOpsDialect.cpp.inc"
 
@@ -71,13 +74,6 @@ LogicalResult WorkgroupIdOp::verify() {
 //===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//
-
-static std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string text = "[";
-  for (auto [i, size] : llvm::enumerate(shape))
-    text += (i ? ", " : "") + std::to_string(size);
-  return text + "]";
-}
 
 int64_t AttentionOp::getGroupSize() {
   auto q = cast<ShapedType>(getQ().getType());

@@ -2,34 +2,21 @@
 
 #include "dialects/graph/GraphOps.h"
 
+#include "dialects/ShapeFormat.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/SmallString.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace lathe::graph;
+using lathe::formatShape;
 
 //===----------------------------------------------------------------------===//
 // Shape helpers shared by the verifiers
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// `shape` as `[2, ?, 64]`, for diagnostics.
-std::string formatShape(ArrayRef<int64_t> shape) {
-  SmallString<32> text;
-  llvm::raw_svector_ostream os(text);
-  os << '[';
-  llvm::interleaveComma(shape, os, [&](int64_t dim) {
-    if (ShapedType::isDynamic(dim))
-      os << '?';
-    else
-      os << dim;
-  });
-  os << ']';
-  return std::string(text);
-}
 
 /// A dynamic size is compatible with any size.
 bool dimsCompatible(int64_t lhs, int64_t rhs) {

@@ -197,6 +197,22 @@ Value insertAt(OpBuilder &b, Location loc, Value source, Value dest,
                                        attrs(SmallVector<int64_t>(shape.size(), 1)));
 }
 
+/// [B, S, H * D] -> [B, H, S, D]; `heads` divides the hidden size.
+Value splitHeads(OpBuilder &b, Location loc, Value x, int64_t heads) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(x.getType()).getShape();
+  Value split =
+      buildReshape(b, loc, x, {shape[0], shape[1], heads, shape[2] / heads});
+  return buildTranspose(b, loc, split, {0, 2, 1, 3});
+}
+
+/// [B, H, S, D] -> [B, S, H * D].
+Value joinHeads(OpBuilder &b, Location loc, Value x) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(x.getType()).getShape();
+  Value transposed = buildTranspose(b, loc, x, {0, 2, 1, 3});
+  return buildReshape(b, loc, transposed,
+                      {shape[0], shape[2], shape[1] * shape[3]});
+}
+
 /// ONNX Attention (opsets 23-24): 4-D [B, H, S, D] inputs, or 3-D
 /// [B, S, H * D] ones with q_num_heads / kv_num_heads; past keys and values
 /// are concatenated in front of K and V (and returned as present_key /
@@ -230,9 +246,7 @@ LogicalResult importAttention(NodeImporter &n) {
     if (heads <= 0 || shape[2] % heads != 0)
       return n.fail(what + " hidden size " + Twine(shape[2]) +
                     " is not a multiple of " + Twine(heads) + " heads");
-    Value split = buildReshape(n.b, n.loc, x,
-                               {shape[0], shape[1], heads, shape[2] / heads});
-    return buildTranspose(n.b, n.loc, split, {0, 2, 1, 3});
+    return splitHeads(n.b, n.loc, x, heads);
   };
   if (rank == 3) {
     int64_t qHeads = n.attrInt("q_num_heads", 0);
@@ -376,11 +390,8 @@ LogicalResult importAttention(NodeImporter &n) {
       n.b, n.loc, q, k, v, mask, /*past=*/Value(), n.b.getF32FloatAttr(scale),
       n.b.getBoolAttr(causal), n.b.getF32FloatAttr(softcap),
       causal ? n.b.getI64IntegerAttr(pastLength) : IntegerAttr());
-  if (rank == 3) {
-    ArrayRef<int64_t> shape = shapeOf(y); // B Hq S Dv
-    y = buildTranspose(n.b, n.loc, y, {0, 2, 1, 3});
-    y = buildReshape(n.b, n.loc, y, {shape[0], shape[2], shape[1] * shape[3]});
-  }
+  if (rank == 3)
+    y = joinHeads(n.b, n.loc, y);
   n.setOutput(0, y, dtype);
   if (n.wantsOutput(1))
     n.setOutput(1, k, dtype);
@@ -425,8 +436,7 @@ LogicalResult importRotaryEmbedding(NodeImporter &n) {
     if (heads <= 0 || in[2] % heads != 0)
       return n.fail("3-D X needs num_heads dividing its hidden size " +
                     Twine(in[2]));
-    x = buildReshape(n.b, n.loc, x, {in[0], in[1], heads, in[2] / heads});
-    x = buildTranspose(n.b, n.loc, x, {0, 2, 1, 3});
+    x = splitHeads(n.b, n.loc, x, heads);
   }
   ArrayRef<int64_t> shape = cast<RankedTensorType>(x.getType()).getShape();
   int64_t batch = shape[0], length = shape[2], headSize = shape[3];
@@ -487,10 +497,8 @@ LogicalResult importRotaryEmbedding(NodeImporter &n) {
   }
   Value y = graph::RopeOp::create(n.b, n.loc, x, tables[0], tables[1],
                                   n.b.getBoolAttr(n.attrInt("interleaved", 0) != 0));
-  if (rank == 3) {
-    y = buildTranspose(n.b, n.loc, y, {0, 2, 1, 3});
-    y = buildReshape(n.b, n.loc, y, in);
-  }
+  if (rank == 3)
+    y = joinHeads(n.b, n.loc, y);
   n.setOutput(0, y, dtype);
   return success();
 }

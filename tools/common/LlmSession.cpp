@@ -2,7 +2,6 @@
 #include "LlmSession.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 
