@@ -40,6 +40,11 @@ inline bool hasUnitInnerStride(mlir::MemRefType type) {
          strides.back() == 1;
 }
 
+/// Indexing maps of the matmul that lathe-cpu-pack-weights leaves for the
+/// microkernel, over loops (m, j, l, k): A[m, k], panels Bp[j, k, l] and C
+/// viewed as [m, j, l].
+llvm::SmallVector<mlir::AffineMap> packedMatmulMaps(mlir::MLIRContext *context);
+
 /// Options of the compile pipeline that affect code generation.
 struct CompileOptions {
   /// Workgroups to aim for per dispatch.

@@ -40,7 +40,12 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
     panel of B stays in L1; C is prefetched into L2 at the start of a tile
     and added at its end, once per K block (so a deep K block saves C
     traffic on large matmuls). Kernels with fewer than `pack-min-rows` rows
-    read A and B in place. Other matmuls are left to linalg. The packing
+    read A and B in place. The `linalg.generic` that lathe-cpu-pack-weights
+    makes of a matmul with constant B (panels of `register-width` columns
+    laid out at compile time) gets the same loop nest reading B's panels in
+    place; A is packed from `pack-a-min-rows` rows (below that, its block
+    stays in L2 between panels and the copy costs more than it saves).
+    Other matmuls are left to linalg. The packing
     buffers are `memref.alloca`s at the start of the kernel marked
     `lathe.workspace`: lathe-cpu-prepare-abi places them in the runtime's
     workspace.
@@ -63,10 +68,35 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
     Option<"cacheBlockN", "cache-block-n", "int64_t", "1024",
            "Largest N extent of a packed block of B">,
     Option<"packMinRows", "pack-min-rows", "int64_t", "24",
-           "Fewest rows of C for which B is packed">
+           "Fewest rows of C for which B is packed">,
+    Option<"packAMinRows", "pack-a-min-rows", "int64_t", "257",
+           "Fewest rows of C for which A is packed when B is in panels">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];
+}
+
+def PackWeights : Pass<"lathe-cpu-pack-weights", "mlir::ModuleOp"> {
+  let summary = "Lay out the constant right operands of f32 matmuls in register panels";
+  let description = [{
+    At the tensor level, before dispatch formation: an f32 `linalg.matmul`
+    of an entry function whose right operand B[K, N] is a constant (or the
+    [1, 0] `linalg.transpose` of one, as ONNX Gemm with transB imports),
+    with static shapes and N a multiple of `register-width`, gets B in the
+    panel-major layout that lathe-cpu-matmul-microkernel otherwise copies
+    B into on every call: a constant Bp[N / width, K, width] with
+    Bp[j, k, l] = B[k, j * width + l]. The matmul becomes a `linalg.generic`
+    C3[m, j, l] += A[m, k] * Bp[j, k, l] on C viewed as [M, N / width,
+    width] (a zero fill of C becomes a fill of that view, so dispatch
+    formation still fuses it); the microkernel reads the panels in place.
+    The layout is computed once, when the artifact is written.
+  }];
+  let options = [
+    Option<"registerWidth", "register-width", "int64_t", "16",
+           "Columns per panel: the matmul microkernel's register width">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def QuantizedMatmul : Pass<"lathe-cpu-quantized-matmul", "mlir::ModuleOp"> {

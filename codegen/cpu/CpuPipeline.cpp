@@ -43,7 +43,46 @@ void buildGraphOptimizationPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+/// Whether the target CPU (the host's, or options.cpu) has an x86 feature
+/// such as "avx2".
+static bool targetHasFeature(const CompileOptions &options, StringRef feature) {
+  if (options.cpu.empty())
+    return llvm::sys::getHostCPUFeatures().lookup(feature);
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return false;
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, options.cpu, ""));
+  return info && info->checkFeatures(("+" + feature).str());
+}
+
+/// Register and cache blocking of the f32 matmul microkernel.
+static lathe::cpu::MatmulMicrokernelOptions
+matmulOptions(const CompileOptions &options) {
+  // 6 x 16 f32 uses 12 of AVX2's 16 ymm registers for accumulators. With
+  // AVX-512, 14 x 32 uses 28 of 32 zmm (2 loads of B and 14 broadcasts per
+  // 28 FMAs), and K blocks of 256 keep the panel of B that stays in L1 at
+  // 32 KiB. On a 2-core AVX-512 Xeon (48 KiB L1, 2 MiB L2) this ran a 4096^3
+  // matmul 1.12x faster than 6 x 64 with K blocks of 128 (which adds C into
+  // memory twice as often and packs A with 6-row tiles); 12 x 32 was 1.03x.
+  lathe::cpu::MatmulMicrokernelOptions matmul;
+  if (targetHasFeature(options, "avx512f")) {
+    matmul.registerRows = 14;
+    matmul.registerWidth = 32;
+    matmul.cacheBlockM = 70;
+    matmul.cacheBlockK = 256;
+  }
+  return matmul;
+}
+
 void buildDispatchPipeline(OpPassManager &pm, const CompileOptions &options) {
+  // Constant weights of f32 matmuls in the microkernel's panels.
+  lathe::cpu::PackWeightsOptions pack;
+  pack.registerWidth = matmulOptions(options).registerWidth;
+  pm.addPass(lathe::cpu::createPackWeights(pack));
   lathe::FormDispatchesOptions form;
   form.workgroupTarget = options.workgroupTarget;
   form.minWork = options.minDispatchWork;
@@ -72,36 +111,8 @@ void buildDispatchPipeline(OpPassManager &pm, const CompileOptions &options) {
   pm.addPass(lathe::createDeduplicateKernels());
 }
 
-/// Whether the target CPU (the host's, or options.cpu) has an x86 feature
-/// such as "avx2".
-static bool targetHasFeature(const CompileOptions &options, StringRef feature) {
-  if (options.cpu.empty())
-    return llvm::sys::getHostCPUFeatures().lookup(feature);
-  llvm::InitializeNativeTarget();
-  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
-  std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target)
-    return false;
-  std::unique_ptr<llvm::MCSubtargetInfo> info(
-      target->createMCSubtargetInfo(triple, options.cpu, ""));
-  return info && info->checkFeatures(("+" + feature).str());
-}
-
 void buildCpuLoweringPipeline(OpPassManager &pm, const CompileOptions &options) {
-  // 6 x 16 f32 uses 12 of AVX2's 16 ymm registers for accumulators. With
-  // AVX-512, 14 x 32 uses 28 of 32 zmm (2 loads of B and 14 broadcasts per
-  // 28 FMAs), and K blocks of 256 keep the panel of B that stays in L1 at
-  // 32 KiB. On a 2-core AVX-512 Xeon (48 KiB L1, 2 MiB L2) this ran a 4096^3
-  // matmul 1.12x faster than 6 x 64 with K blocks of 128 (which adds C into
-  // memory twice as often and packs A with 6-row tiles); 12 x 32 was 1.03x.
-  lathe::cpu::MatmulMicrokernelOptions matmul;
-  if (targetHasFeature(options, "avx512f")) {
-    matmul.registerRows = 14;
-    matmul.registerWidth = 32;
-    matmul.cacheBlockM = 70;
-    matmul.cacheBlockK = 256;
-  }
+  lathe::cpu::MatmulMicrokernelOptions matmul = matmulOptions(options);
   // Q4_0/Q4_1 matvecs with f32 activations are bound by unpacking nibbles
   // and converting them to float, at ~40% of memory bandwidth; with 8-bit
   // activations (as llama.cpp) they decode 1.6x faster. Q8_0 matvecs stream

@@ -28,6 +28,9 @@ namespace {
 /// f32 elements in a 64-byte cache line.
 constexpr int64_t kLineFloats = 16;
 
+/// Reassociation of C's panel view [m, n/width, width] back to [m, n].
+SmallVector<ReassociationIndices> panelViewColumns() { return {{0}, {1, 2}}; }
+
 /// Largest divisor of `extent` that is a multiple of `step` and at most
 /// `limit` (`step` itself divides `extent`).
 int64_t blockSize(int64_t extent, int64_t step, int64_t limit) {
@@ -57,13 +60,15 @@ public:
 
   /// Emits the loop nest at the builder's insertion point, packing blocks of
   /// A into `packedA` (memref<ceil(mc/rows) x kc x rows>) and of B into
-  /// `packedB` (memref<nc/width x kc x width>).
+  /// `packedB` (memref<nc/width x kc x width>). Without `packedB`, B is
+  /// already in panels (memref<n/width x k x width>) and read in place.
   void emitPacked(Value a, Value bMatrix, Value c, Value packedA,
                   Value packedB) {
     forLoop(0, t.n, t.nc, [&](Value n0) {
       forLoop(0, t.k, t.kc, [&](Value k0) {
         Value overwrite = firstBlock(k0);
-        packB(bMatrix, packedB, k0, n0);
+        if (packedB)
+          packB(bMatrix, packedB, k0, n0);
         auto rowBlock = [&](Value m0, int64_t blockRows) {
           packA(a, packedA, blockRows, m0, k0);
           // Each panel of B stays in L1 while every tile of the block uses it.
@@ -75,7 +80,9 @@ public:
                        [&](Value r, Value k) {
                          return load(packedA, {tile, k, r});
                        },
-                       [&](Value k) {
+                       [&](Value k) -> Value {
+                         if (!packedB)
+                           return panelRow(bMatrix, column, add(k0, k));
                          return vector::LoadOp::create(
                              b, loc, vectorType, packedB,
                              ValueRange{j, k, constant(0)});
@@ -94,8 +101,8 @@ public:
   }
 
   /// Emits the loop nest reading A and B in place, for matmuls with too few
-  /// rows to amortize packing.
-  void emitDirect(Value a, Value bMatrix, Value c) {
+  /// rows to amortize packing (B in panels when `prepacked`).
+  void emitDirect(Value a, Value bMatrix, Value c, bool prepacked) {
     forLoop(0, t.n, t.width, [&](Value column) {
       forLoop(0, t.k, t.kc, [&](Value k0) {
         Value overwrite = firstBlock(k0);
@@ -104,7 +111,9 @@ public:
                    [&](Value r, Value k) {
                      return load(a, {add(m0, r), add(k0, k)});
                    },
-                   [&](Value k) {
+                   [&](Value k) -> Value {
+                     if (prepacked)
+                       return panelRow(bMatrix, column, add(k0, k));
                      return vector::LoadOp::create(
                          b, loc, vectorType, bMatrix,
                          ValueRange{add(k0, k), column});
@@ -206,6 +215,14 @@ private:
     });
   }
 
+  /// Row `k` of the panel holding columns [column, column + width) of a B
+  /// laid out in panels.
+  Value panelRow(Value panels, Value column, Value k) {
+    Value panel = arith::DivUIOp::create(b, loc, column, constant(t.width));
+    return vector::LoadOp::create(b, loc, vectorType, panels,
+                                  ValueRange{panel, k, constant(0)});
+  }
+
   /// min(index + offset, last).
   Value clampedAdd(Value index, int64_t offset, int64_t last) {
     return arith::MinUIOp::create(b, loc, add(index, constant(offset)),
@@ -295,36 +312,72 @@ struct MatmulMicrokernelPass
                                "cache-block-n >= register-width");
       return signalPassFailure();
     }
-    SmallVector<linalg::MatmulOp> matmuls;
+    SmallVector<MatmulOperands> matmuls;
     getOperation().walk([&](func::FuncOp func) {
       if (func->hasAttr(lathe::dispatch::kKernelAttrName))
-        func.walk([&](linalg::MatmulOp mm) {
-          if (isSupported(mm))
-            matmuls.push_back(mm);
+        func.walk([&](linalg::LinalgOp op) {
+          if (auto operands = matchMatmul(op))
+            matmuls.push_back(*operands);
         });
     });
-    for (linalg::MatmulOp mm : matmuls)
+    for (MatmulOperands &mm : matmuls)
       rewrite(mm);
   }
 
+  /// C[m, n] += A[m, k] * B[k, n] on buffers, B either plain or in the
+  /// panels of lathe-cpu-pack-weights (then C is viewed as [m, n/width,
+  /// width] and `c` is that view).
+  struct MatmulOperands {
+    linalg::LinalgOp op;
+    Value a, b, c;
+    bool prepacked;
+  };
+
   /// Plain f32 matmuls on buffers with static shapes, unit inner strides and
-  /// N a multiple of the register width; everything else keeps linalg's loops.
-  bool isSupported(linalg::MatmulOp mm) const {
-    if (!mm.hasPureBufferSemantics() || mm.hasUserDefinedMaps())
-      return false;
-    for (Type type : mm->getOperandTypes()) {
+  /// N a multiple of the register width, and the packed form whose panels
+  /// are the register width; everything else keeps linalg's loops.
+  std::optional<MatmulOperands> matchMatmul(linalg::LinalgOp op) const {
+    if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+        op.getNumDpsInits() != 1)
+      return std::nullopt;
+    for (Type type : op->getOperandTypes()) {
       auto memref = cast<MemRefType>(type);
       if (!memref.getElementType().isF32() || !memref.hasStaticShape() ||
           !lathe::cpu::hasUnitInnerStride(memref))
-        return false;
+        return std::nullopt;
     }
-    auto c = cast<MemRefType>(mm.getDpsInits()[0].getType());
-    return c.getDimSize(1) % registerWidth == 0;
+    MatmulOperands mm{op, op.getDpsInputs()[0], op.getDpsInputs()[1],
+                      op.getDpsInits()[0], false};
+    if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation())) {
+      if (matmul.hasUserDefinedMaps() ||
+          cast<MemRefType>(mm.c.getType()).getDimSize(1) % registerWidth)
+        return std::nullopt;
+      return mm;
+    }
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic || !linalg::isaContractionOpInterface(generic) ||
+        generic.getIndexingMapsArray() !=
+            lathe::cpu::packedMatmulMaps(op->getContext()))
+      return std::nullopt;
+    auto panels = cast<MemRefType>(mm.b.getType());
+    auto view = cast<MemRefType>(mm.c.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (panels.getDimSize(2) != registerWidth ||
+        failed(panels.getStridesAndOffset(strides, offset)) ||
+        strides[1] != registerWidth ||
+        !memref::CollapseShapeOp::isGuaranteedCollapsible(view, panelViewColumns()))
+      return std::nullopt;
+    mm.prepacked = true;
+    return mm;
   }
 
-  void rewrite(linalg::MatmulOp mm) {
-    Value a = mm.getDpsInputs()[0], bMatrix = mm.getDpsInputs()[1],
-          c = mm.getDpsInits()[0];
+  void rewrite(MatmulOperands mm) {
+    OpBuilder b(mm.op);
+    Location loc = mm.op.getLoc();
+    Value a = mm.a, bMatrix = mm.b, c = mm.c;
+    if (mm.prepacked)
+      c = memref::CollapseShapeOp::create(b, loc, c, panelViewColumns());
     auto cType = cast<MemRefType>(c.getType());
     MatmulTiling tiling;
     tiling.m = cType.getDimSize(0);
@@ -338,31 +391,33 @@ struct MatmulMicrokernelPass
                                        registerRows);
     // A zero fill of C right before the matmul (FormDispatches fuses it into
     // the matmul's workgroups) becomes the first K block's stores.
-    auto fill = dyn_cast_or_null<linalg::FillOp>(mm->getPrevNode());
+    auto fill = dyn_cast_or_null<linalg::FillOp>(mm.op->getPrevNode());
     if (fill && fill.hasPureBufferSemantics() &&
-        fill.getDpsInits()[0] == c &&
+        fill.getDpsInits()[0] == mm.c &&
         matchPattern(fill.value(), m_PosZeroFloat())) {
       tiling.zeroInit = true;
       fill.erase();
     }
-    OpBuilder b(mm);
-    MatmulEmitter emitter(b, mm.getLoc(), tiling);
-    // Packing pays off once each panel of B is reused by enough rows of A.
-    if (tiling.m < packMinRows) {
-      emitter.emitDirect(a, bMatrix, c);
-      mm.erase();
+    MatmulEmitter emitter(b, loc, tiling);
+    // Packing pays off once each panel of B is reused by enough rows of A;
+    // with B in panels already, once A's block no longer stays in L2.
+    if (tiling.m < (mm.prepacked ? packAMinRows : packMinRows)) {
+      emitter.emitDirect(a, bMatrix, c, mm.prepacked);
+      mm.op->erase();
       return;
     }
     Type f32 = b.getF32Type();
     auto scratch = [&](MemRefType type) {
-      return lathe::cpu::createScratchBuffer(mm, type);
+      return lathe::cpu::createScratchBuffer(mm.op, type);
     };
-    Value packedB = scratch(MemRefType::get(
-        {tiling.nc / tiling.width, tiling.kc, tiling.width}, f32));
+    Value packedB;
+    if (!mm.prepacked)
+      packedB = scratch(MemRefType::get(
+          {tiling.nc / tiling.width, tiling.kc, tiling.width}, f32));
     Value packedA = scratch(MemRefType::get(
         {llvm::divideCeilSigned(tiling.mc, tiling.rows), tiling.kc, tiling.rows}, f32));
     emitter.emitPacked(a, bMatrix, c, packedA, packedB);
-    mm.erase();
+    mm.op->erase();
   }
 };
 

@@ -163,6 +163,32 @@ func.func @matmul_grid(%a: tensor<512x256xf32>, %b: tensor<256x512xf32>, %c: ten
 
 // -----
 
+// A matmul reading B in panels (lathe-cpu-pack-weights) splits its columns
+// along the panels, each panel's 32 columns whole: 512 x 16 x 32 splits as
+// the plain 512 x 512 matmul above.
+// CHECK-LABEL: func.func @matmul_panels
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (512, 16) step (256, 8)
+// CHECK:   linalg.fill {{.*}} -> tensor<256x8x32xf32>
+// CHECK:   linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %{{.+}} : tensor<256x256xf32>, tensor<8x256x32xf32>) outs(%{{.+}} : tensor<256x8x32xf32>)
+#a = affine_map<(m, j, l, k) -> (m, k)>
+#b = affine_map<(m, j, l, k) -> (j, k, l)>
+#c = affine_map<(m, j, l, k) -> (m, j, l)>
+func.func @matmul_panels(%a: tensor<512x256xf32>, %bp: tensor<16x256x32xf32>, %c: tensor<512x16x32xf32>) -> tensor<512x16x32xf32> attributes {lathe.entry} {
+  %zero = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%zero : f32) outs(%c : tensor<512x16x32xf32>) -> tensor<512x16x32xf32>
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %bp : tensor<512x256xf32>, tensor<16x256x32xf32>) outs(%f : tensor<512x16x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<512x16x32xf32>
+  return %r : tensor<512x16x32xf32>
+}
+
+// -----
+
 // Named ops tile the same way: a matmul is split over rows of the result; a
 // leading loop of extent 1 is skipped.
 // CHECK-LABEL: func.func @matmul

@@ -106,3 +106,62 @@ func.func private @one_init(%a: memref<48x1024xf32>, %b: memref<1024x64xf32>, %c
   linalg.matmul ins(%a, %b : memref<48x1024xf32>, memref<1024x64xf32>) outs(%c : memref<48x64xf32>)
   return
 }
+
+// -----
+
+// B laid out in panels at compile time (lathe-cpu-pack-weights): no copy of
+// B, each panel row is one vector load from the panels; C's panel view is
+// collapsed back to rows. Up to pack-a-min-rows, A is read in place too;
+// from there it is packed, and B still is not.
+// RUN: lathe-opt --lathe-cpu-matmul-microkernel=pack-a-min-rows=24 --split-input-file %s | FileCheck %s --check-prefix=PACK-A
+// CHECK-LABEL: func.func private @prepacked
+// CHECK-NOT: memref.alloca
+// CHECK: %[[ROWS:.+]] = memref.collapse_shape %{{.+}} {{\[}}[0], [1, 2]] : memref<48x4x16xf32, strided<[256, 16, 1], offset: ?>> into memref<48x64xf32, strided<[256, 1], offset: ?>>
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.load %{{.+}} : memref<4x128x16xf32, strided<[2048, 16, 1], offset: ?>>, vector<16xf32>
+// CHECK: memref.load %{{.+}} : memref<48x128xf32>
+// CHECK: vector.store %{{.+}}, %[[ROWS]]
+// CHECK-NOT: linalg.generic
+// PACK-A-LABEL: func.func private @prepacked
+// PACK-A: memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<8x128x6xf32>
+// PACK-A-NOT: memref.alloca()
+// PACK-A: vector.load %{{.+}} : memref<4x128x16xf32, strided<[2048, 16, 1], offset: ?>>, vector<16xf32>
+// PACK-A-NOT: linalg.generic
+#a = affine_map<(m, j, l, k) -> (m, k)>
+#b = affine_map<(m, j, l, k) -> (j, k, l)>
+#c = affine_map<(m, j, l, k) -> (m, j, l)>
+func.func private @prepacked(%a: memref<48x128xf32>, %panels: memref<16x128x16xf32>, %c: memref<48x16x16xf32>) attributes {dispatch.kernel} {
+  %wg = dispatch.workgroup_id
+  %j0 = arith.muli %wg, %wg : index
+  %bp = memref.subview %panels[%j0, 0, 0] [4, 128, 16] [1, 1, 1] : memref<16x128x16xf32> to memref<4x128x16xf32, strided<[2048, 16, 1], offset: ?>>
+  %cv = memref.subview %c[0, %j0, 0] [48, 4, 16] [1, 1, 1] : memref<48x16x16xf32> to memref<48x4x16xf32, strided<[256, 16, 1], offset: ?>>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %bp : memref<48x128xf32>, memref<4x128x16xf32, strided<[2048, 16, 1], offset: ?>>)
+      outs(%cv : memref<48x4x16xf32, strided<[256, 16, 1], offset: ?>>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Panels of another width than the register tile's stay with linalg.
+// CHECK-LABEL: func.func private @other_panel_width
+// PACK-A-LABEL: func.func private @other_panel_width
+// CHECK: linalg.generic
+#a = affine_map<(m, j, l, k) -> (m, k)>
+#b = affine_map<(m, j, l, k) -> (j, k, l)>
+#c = affine_map<(m, j, l, k) -> (m, j, l)>
+func.func private @other_panel_width(%a: memref<8x16xf32>, %bp: memref<2x16x8xf32>, %c: memref<8x2x8xf32>) attributes {dispatch.kernel} {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %bp : memref<8x16xf32>, memref<2x16x8xf32>) outs(%c : memref<8x2x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
