@@ -86,6 +86,21 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def ElideResultCopies : Pass<"lathe-elide-result-copies", "mlir::ModuleOp"> {
+  let summary = "Compute entry results in their output buffers instead of copying";
+  let description = [{
+    After bufferization, an entry function whose result is a reshape of a
+    buffer it allocates (`memref.expand_shape` / `memref.collapse_shape` of
+    a `memref.alloc`, as from ONNX Reshape or Flatten at the end of a graph)
+    ends with a `memref.copy` of that view into the caller's output buffer.
+    When the copy is the output argument's only use and the last use of the
+    allocation, the allocation becomes a view of the output argument
+    (`memref.reinterpret_cast` to the allocation's contiguous shape) and
+    the copy goes: the ops that wrote the allocation write the output.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def OutlineDispatches : Pass<"lathe-outline-dispatches", "mlir::ModuleOp"> {
   let summary = "Outline bufferized workgroup loops into dispatch kernels";
   let description = [{
