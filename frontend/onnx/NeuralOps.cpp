@@ -54,6 +54,22 @@ LogicalResult importMatMul(NodeImporter &n) {
     return n.fail("batch dimensions cannot be broadcast together");
   int64_t batchCount = 1;
   for (int64_t d : *batch) batchCount *= d;
+  SmallVector<int64_t> out(*batch);
+  if (!vecA) out.push_back(m);
+  if (!vecB) out.push_back(n2);
+  // One matrix B for every batch (a weight applied to [batch, rows, K]
+  // activations): the batch folds into the rows of one 2-D matmul, which
+  // neither copies B per batch nor leaves the matmul kernels.
+  int64_t batchOfB = 1;
+  for (int64_t d : ArrayRef<int64_t>(b).drop_back(2)) batchOfB *= d;
+  if (batchOfB == 1 && batchCount > 1) {
+    Value lhs = buildReshape(n.b, n.loc, n.input(0), {batchCount * m, k});
+    Value rhs = buildReshape(n.b, n.loc, n.input(1), {k, n2});
+    n.setOutput(0,
+                buildReshape(n.b, n.loc, buildContraction(n.b, n.loc, lhs, rhs), out),
+                n.inputDtype(0));
+    return success();
+  }
   SmallVector<int64_t> fullA(*batch), fullB(*batch);
   fullA.append({m, k});
   fullB.append({k, n2});
@@ -67,9 +83,6 @@ LogicalResult importMatMul(NodeImporter &n) {
     rhs = buildReshape(n.b, n.loc, rhs, {batchCount, k, n2});
     result = buildContraction(n.b, n.loc, lhs, rhs);
   }
-  SmallVector<int64_t> out(*batch);
-  if (!vecA) out.push_back(m);
-  if (!vecB) out.push_back(n2);
   n.setOutput(0, buildReshape(n.b, n.loc, result, out), n.inputDtype(0));
   return success();
 }

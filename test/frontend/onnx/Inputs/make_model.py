@@ -43,6 +43,21 @@ def ops(out):
     )
 
 
+def matmul(out):
+    """MatMul of [2, 5, 8] activations with a [8, 6] weight, then of the
+    result with a batched [2, 6, 3] input."""
+    w = numpy_helper.from_array(np.ones((8, 6), dtype=np.float32), "w")
+    return model(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["h"], name="weight"),
+            helper.make_node("MatMul", ["h", "z"], ["y"], name="batched"),
+        ],
+        [tensor("x", TensorProto.FLOAT, [2, 5, 8]), tensor("z", TensorProto.FLOAT, [2, 6, 3])],
+        [tensor("y", TensorProto.FLOAT, [2, 5, 3])],
+        [w],
+    )
+
+
 def symbolic(out):
     """Dims named 'batch' and 'seq'; the output's batch dim is left unknown."""
     return model(
