@@ -45,7 +45,8 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
     laid out at compile time) gets the same loop nest reading B's panels in
     place; A is packed from `pack-a-min-rows` rows (below that, its block
     stays in L2 between panels and the copy costs more than it saves).
-    Other matmuls are left to linalg. The packing
+    A `linalg.batch_matmul` of the same kind runs the loop nest on each
+    batch's matrices in turn. Other matmuls are left to linalg. The packing
     buffers are `memref.alloca`s at the start of the kernel marked
     `lathe.workspace`: lathe-cpu-prepare-abi places them in the runtime's
     workspace.

@@ -31,6 +31,21 @@ constexpr int64_t kLineFloats = 16;
 /// Reassociation of C's panel view [m, n/width, width] back to [m, n].
 SmallVector<ReassociationIndices> panelViewColumns() { return {{0}, {1, 2}}; }
 
+/// matrices[index] of a [batch, rows, columns] buffer, as a 2-D view.
+Value matrixOfBatch(OpBuilder &b, Location loc, Value matrices, Value index) {
+  auto type = cast<MemRefType>(matrices.getType());
+  SmallVector<OpFoldResult> offsets = {index, b.getIndexAttr(0),
+                                       b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
+                                     b.getIndexAttr(type.getDimSize(1)),
+                                     b.getIndexAttr(type.getDimSize(2))};
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  auto matrixType = memref::SubViewOp::inferRankReducedResultType(
+      type.getShape().drop_front(), type, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, cast<MemRefType>(matrixType),
+                                   matrices, offsets, sizes, strides);
+}
+
 /// Largest divisor of `extent` that is a multiple of `step` and at most
 /// `limit` (`step` itself divides `extent`).
 int64_t blockSize(int64_t extent, int64_t step, int64_t limit) {
@@ -326,11 +341,13 @@ struct MatmulMicrokernelPass
 
   /// C[m, n] += A[m, k] * B[k, n] on buffers, B either plain or in the
   /// panels of lathe-cpu-pack-weights (then C is viewed as [m, n/width,
-  /// width] and `c` is that view).
+  /// width] and `c` is that view), or a batch of such products on
+  /// [batch, ...] operands.
   struct MatmulOperands {
     linalg::LinalgOp op;
     Value a, b, c;
-    bool prepacked;
+    bool prepacked = false;
+    bool batched = false;
   };
 
   /// Plain f32 matmuls on buffers with static shapes, unit inner strides and
@@ -347,11 +364,19 @@ struct MatmulMicrokernelPass
         return std::nullopt;
     }
     MatmulOperands mm{op, op.getDpsInputs()[0], op.getDpsInputs()[1],
-                      op.getDpsInits()[0], false};
+                      op.getDpsInits()[0]};
+    auto columns = [&] {
+      return cast<MemRefType>(mm.c.getType()).getShape().back();
+    };
     if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation())) {
-      if (matmul.hasUserDefinedMaps() ||
-          cast<MemRefType>(mm.c.getType()).getDimSize(1) % registerWidth)
+      if (matmul.hasUserDefinedMaps() || columns() % registerWidth)
         return std::nullopt;
+      return mm;
+    }
+    if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(op.getOperation())) {
+      if (matmul.hasUserDefinedMaps() || columns() % registerWidth)
+        return std::nullopt;
+      mm.batched = true;
       return mm;
     }
     auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
@@ -376,8 +401,31 @@ struct MatmulMicrokernelPass
     OpBuilder b(mm.op);
     Location loc = mm.op.getLoc();
     Value a = mm.a, bMatrix = mm.b, c = mm.c;
+    // A zero fill of C right before the matmul (FormDispatches fuses it into
+    // the matmul's workgroups) becomes the first K block's stores.
+    bool zeroInit = false;
+    auto fill = dyn_cast_or_null<linalg::FillOp>(mm.op->getPrevNode());
+    if (fill && fill.hasPureBufferSemantics() &&
+        fill.getDpsInits()[0] == mm.c &&
+        matchPattern(fill.value(), m_PosZeroFloat())) {
+      zeroInit = true;
+      fill.erase();
+    }
     if (mm.prepacked)
       c = memref::CollapseShapeOp::create(b, loc, c, panelViewColumns());
+    if (mm.batched) {
+      // One matmul per batch, on its matrices.
+      auto batch = scf::ForOp::create(
+          b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+          arith::ConstantIndexOp::create(b, loc,
+                                         cast<MemRefType>(c.getType()).getDimSize(0)),
+          arith::ConstantIndexOp::create(b, loc, 1));
+      b.setInsertionPoint(batch.getBody()->getTerminator());
+      Value index = batch.getInductionVar();
+      a = matrixOfBatch(b, loc, a, index);
+      bMatrix = matrixOfBatch(b, loc, bMatrix, index);
+      c = matrixOfBatch(b, loc, c, index);
+    }
     auto cType = cast<MemRefType>(c.getType());
     MatmulTiling tiling;
     tiling.m = cType.getDimSize(0);
@@ -389,15 +437,7 @@ struct MatmulMicrokernelPass
     tiling.nc = blockSize(tiling.n, registerWidth, cacheBlockN);
     tiling.mc = std::min(tiling.m, std::max(cacheBlockM / registerRows, int64_t(1)) *
                                        registerRows);
-    // A zero fill of C right before the matmul (FormDispatches fuses it into
-    // the matmul's workgroups) becomes the first K block's stores.
-    auto fill = dyn_cast_or_null<linalg::FillOp>(mm.op->getPrevNode());
-    if (fill && fill.hasPureBufferSemantics() &&
-        fill.getDpsInits()[0] == mm.c &&
-        matchPattern(fill.value(), m_PosZeroFloat())) {
-      tiling.zeroInit = true;
-      fill.erase();
-    }
+    tiling.zeroInit = zeroInit;
     MatmulEmitter emitter(b, loc, tiling);
     // Packing pays off once each panel of B is reused by enough rows of A;
     // with B in panels already, once A's block no longer stays in L2.

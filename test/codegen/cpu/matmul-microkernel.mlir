@@ -165,3 +165,24 @@ func.func private @other_panel_width(%a: memref<8x16xf32>, %bp: memref<2x16x8xf3
   }
   return
 }
+
+// -----
+
+// A batch_matmul runs the matmul loop nest on each batch's matrices
+// (rank-reduced views); its zero fill still becomes the first K block's
+// stores.
+// CHECK-LABEL: func.func private @batched
+// CHECK-NOT: linalg.fill
+// CHECK: scf.for %[[B:.+]] = %c0 to %c2 step %c1
+// CHECK-DAG: memref.subview %{{.+}}[%[[B]], 0, 0] [1, 8, 40] [1, 1, 1] : memref<2x8x40xf32> to memref<8x40xf32, strided<[40, 1], offset: ?>>
+// CHECK-DAG: memref.subview %{{.+}}[%[[B]], 0, 0] [1, 40, 32] [1, 1, 1] : memref<2x40x32xf32> to memref<40x32xf32, strided<[32, 1], offset: ?>>
+// CHECK-DAG: %[[C:.+]] = memref.subview %{{.+}}[%[[B]], 0, 0] [1, 8, 32] [1, 1, 1] : memref<2x8x32xf32> to memref<8x32xf32, strided<[32, 1], offset: ?>>
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.store %{{.+}}, %[[C]]
+// CHECK-NOT: linalg.batch_matmul
+func.func private @batched(%a: memref<2x8x40xf32>, %b: memref<2x40x32xf32>, %c: memref<2x8x32xf32>) attributes {dispatch.kernel} {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<2x8x32xf32>)
+  linalg.batch_matmul ins(%a, %b : memref<2x8x40xf32>, memref<2x40x32xf32>) outs(%c : memref<2x8x32xf32>)
+  return
+}
