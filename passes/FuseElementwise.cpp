@@ -15,8 +15,16 @@ using namespace mlir;
 
 namespace {
 
-bool isQuantizedMatmul(Operation *op) {
-  return op && op->hasAttr(lathe::graph::kQuantizedMatmulAttr);
+/// Quantized matmuls and contractions (matmul, batch_matmul, ...) keep their
+/// form, so that a target can recognize them and give them a kernel of its
+/// own: nothing fuses into them, and reshapes do not expand their loops.
+bool keepsItsForm(Operation *op) {
+  if (!op)
+    return false;
+  if (op->hasAttr(lathe::graph::kQuantizedMatmulAttr))
+    return true;
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalg::isaContractionOpInterface(linalgOp);
 }
 
 struct FuseElementwisePass
@@ -24,11 +32,11 @@ struct FuseElementwisePass
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     // As upstream's pass: fuse a producer with a single use; never across a
-    // quantized matmul.
+    // quantized matmul or a contraction.
     linalg::ControlFusionFn control = [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      return producer && producer->hasOneUse() && !isQuantizedMatmul(producer) &&
-             !isQuantizedMatmul(fused->getOwner());
+      return producer && producer->hasOneUse() && !keepsItsForm(producer) &&
+             !keepsItsForm(fused->getOwner());
     };
     RewritePatternSet patterns(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

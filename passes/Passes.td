@@ -38,13 +38,14 @@ def FuseAttention : Pass<"lathe-fuse-attention", "mlir::ModuleOp"> {
 }
 
 def FuseElementwise : Pass<"lathe-fuse-elementwise", "mlir::ModuleOp"> {
-  let summary = "Fuse elementwise linalg ops, keeping quantized matmuls intact";
+  let summary = "Fuse elementwise linalg ops, keeping matmuls intact";
   let description = [{
     Upstream's elementwise fusion of `linalg.generic` producers into their
     consumers (and of reshapes, by expanding loops), applied when the
-    producer has a single use, except across a generic marked
-    `lathe.quantized_matmul`: those keep their (m, n, k) form so that a
-    target can recognize them and give them a kernel of its own.
+    producer has a single use, except across a contraction (`linalg.matmul`,
+    `linalg.batch_matmul`, a contraction generic) or a generic marked
+    `lathe.quantized_matmul`: those keep their form so that a target can
+    recognize them and give them a kernel of its own.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect",

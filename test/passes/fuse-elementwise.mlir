@@ -60,3 +60,34 @@ func.func @keeps_quantized_matmul(%a: tensor<2x64xf32>, %w: tensor<4x68xi8>, %in
   } -> tensor<2x4xf32>
   return %z : tensor<2x4xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// Nor into or out of a contraction: the matmul stays a linalg.matmul (its
+// elementwise producer is not folded into it, and the reshape of its result
+// does not expand its loops), so that targets still see a matmul.
+// CHECK-LABEL: func.func @keeps_matmul
+// CHECK: %[[NEG:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<8x16xf32>)
+// CHECK: %[[MM:.+]] = linalg.matmul ins(%[[NEG]], %{{.+}} : tensor<8x16xf32>, tensor<16x12xf32>)
+// CHECK: %[[HEADS:.+]] = tensor.expand_shape %[[MM]]
+// CHECK: linalg.generic {{.+}} ins(%[[HEADS]] : tensor<8x3x4xf32>)
+func.func @keeps_matmul(%a: tensor<8x16xf32>, %b: tensor<16x12xf32>, %init: tensor<8x12xf32>) -> tensor<8x3x4xf32> {
+  %e = tensor.empty() : tensor<8x16xf32>
+  %x = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%a : tensor<8x16xf32>) outs(%e : tensor<8x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<8x16xf32>
+  %y = linalg.matmul ins(%x, %b : tensor<8x16xf32>, tensor<16x12xf32>) outs(%init : tensor<8x12xf32>) -> tensor<8x12xf32>
+  %h = tensor.expand_shape %y [[0], [1, 2]] output_shape [8, 3, 4] : tensor<8x12xf32> into tensor<8x3x4xf32>
+  %e2 = tensor.empty() : tensor<8x3x4xf32>
+  %z = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%h : tensor<8x3x4xf32>) outs(%e2 : tensor<8x3x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.mulf %in, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<8x3x4xf32>
+  return %z : tensor<8x3x4xf32>
+}
