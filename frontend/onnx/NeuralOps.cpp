@@ -62,7 +62,7 @@ LogicalResult importMatMul(NodeImporter &n) {
   // neither copies B per batch nor leaves the matmul kernels.
   int64_t batchOfB = 1;
   for (int64_t d : ArrayRef<int64_t>(b).drop_back(2)) batchOfB *= d;
-  if (batchOfB == 1 && batchCount > 1) {
+  if (batchOfB == 1 && !batch->empty()) {
     Value lhs = buildReshape(n.b, n.loc, n.input(0), {batchCount * m, k});
     Value rhs = buildReshape(n.b, n.loc, n.input(1), {k, n2});
     n.setOutput(0,

@@ -45,15 +45,18 @@ def ops(out):
 
 def matmul(out):
     """MatMul of [2, 5, 8] activations with a [8, 6] weight, then of the
-    result with a batched [2, 6, 3] input."""
+    result with a batched [2, 6, 3] input; MatMul of [1, 4, 8] activations
+    with the weight."""
     w = numpy_helper.from_array(np.ones((8, 6), dtype=np.float32), "w")
     return model(
         [
             helper.make_node("MatMul", ["x", "w"], ["h"], name="weight"),
             helper.make_node("MatMul", ["h", "z"], ["y"], name="batched"),
+            helper.make_node("MatMul", ["u", "w"], ["v"], name="batch_of_one"),
         ],
-        [tensor("x", TensorProto.FLOAT, [2, 5, 8]), tensor("z", TensorProto.FLOAT, [2, 6, 3])],
-        [tensor("y", TensorProto.FLOAT, [2, 5, 3])],
+        [tensor("x", TensorProto.FLOAT, [2, 5, 8]), tensor("z", TensorProto.FLOAT, [2, 6, 3]),
+         tensor("u", TensorProto.FLOAT, [1, 4, 8])],
+        [tensor("y", TensorProto.FLOAT, [2, 5, 3]), tensor("v", TensorProto.FLOAT, [1, 4, 6])],
         [w],
     )
 
