@@ -1,4 +1,4 @@
-//===- ApproximateMath.cpp - Inline polynomial exp and tanh ---------------===//
+//===- ApproximateMath.cpp - Inline polynomial exp, tanh and erf ---------===//
 #include "codegen/cpu/CpuCodegen.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -21,7 +21,9 @@ struct ApproximateMathPass
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(
         patterns,
-        [](StringRef name) { return name == "math.exp" || name == "math.tanh"; });
+        [](StringRef name) {
+          return name == "math.exp" || name == "math.tanh" || name == "math.erf";
+        });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -189,16 +189,18 @@ def FlashAttention : Pass<"lathe-cpu-flash-attention", "mlir::ModuleOp"> {
 }
 
 def ApproximateMath : Pass<"lathe-cpu-approximate-math", "mlir::ModuleOp"> {
-  let summary = "Replace f32 math.exp and math.tanh by inline polynomial approximations";
+  let summary = "Replace f32 math.exp, math.tanh and math.erf by inline polynomial approximations";
   let description = [{
-    Rewrites every f32 (scalar or vector) `math.exp` and `math.tanh` with
-    MLIR's polynomial approximations (exp: range reduction by ln 2, a
-    polynomial, the exponent built in the bits; tanh: a rational
-    approximation, saturated for large inputs). The ONNX Exp, Softmax, Tanh
-    and Gelu node tests and the f32 LLM logits tests pass with them. A libm
-    call per element keeps LLVM from vectorizing the loops around it (the
-    softmax of attention computes one exponential per score, a softcap one
-    tanh); the inline arithmetic vectorizes.
+    Rewrites every f32 (scalar or vector) `math.exp`, `math.tanh` and
+    `math.erf` with MLIR's polynomial approximations (exp: range reduction
+    by ln 2, a polynomial, the exponent built in the bits; tanh: a rational
+    approximation, saturated for large inputs; erf: rational approximations
+    on three intervals, within 2.4e-7 of libm's on [-6, 6]). The ONNX Exp,
+    Softmax, Tanh, Erf and Gelu node tests and the f32 LLM logits tests pass
+    with them. A libm call per element keeps LLVM from vectorizing the loops
+    around it (the softmax of attention computes one exponential per score,
+    a softcap one tanh, an exact Gelu one erf); the inline arithmetic
+    vectorizes.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
                            "mlir::vector::VectorDialect"];

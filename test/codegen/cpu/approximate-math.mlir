@@ -34,3 +34,18 @@ func.func @tanh(%x: f32, %v: vector<16xf32>, %h: f16) -> (f32, vector<16xf32>, f
   %c = math.tanh %h : f16
   return %a, %b, %c : f32, vector<16xf32>, f16
 }
+
+// f32 erf (ONNX Erf and Gelu), scalar or vector, becomes piecewise rational
+// approximations (max error ~2e-7 on [-6, 6]).
+// CHECK-LABEL: func.func @erf
+// CHECK-NOT: math.erf %{{.+}} : f32
+// CHECK: arith.divf %{{.+}} : f32
+// CHECK-NOT: math.erf %{{.+}} : vector<16xf32>
+// CHECK: arith.divf %{{.+}} : vector<16xf32>
+// CHECK: math.erf %{{.+}} : f64
+func.func @erf(%x: f32, %v: vector<16xf32>, %d: f64) -> (f32, vector<16xf32>, f64) {
+  %a = math.erf %x : f32
+  %b = math.erf %v : vector<16xf32>
+  %c = math.erf %d : f64
+  return %a, %b, %c : f32, vector<16xf32>, f64
+}
