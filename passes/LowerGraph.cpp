@@ -817,11 +817,27 @@ struct LowerGraphToLinalgPass
   }
 };
 
+/// linalg.softmax (from ONNX Softmax) as upstream decomposes it: a max
+/// reduction, exp(x - max), a sum reduction and the division, all
+/// linalg.generic.
+struct DecomposeSoftmax : OpRewritePattern<linalg::SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::SoftmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<SmallVector<Value>> results = op.decomposeOperation(rewriter);
+    if (failed(results))
+      return failure();
+    rewriter.replaceOp(op, *results);
+    return success();
+  }
+};
+
 } // namespace
 
 void lathe::populateLowerGraphToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerRmsNorm, LowerLayerNorm, LowerRope, LowerAttention,
-               LowerAttentionScores>(
+               LowerAttentionScores, DecomposeSoftmax>(
       patterns.getContext());
   populateLowerQuantizedPatterns(patterns);
 }

@@ -13,12 +13,35 @@ def LowerGraphToLinalg : Pass<"lathe-lower-graph", "mlir::ModuleOp"> {
     that dispatch formation and code generation see only upstream ops.
     `graph.quantized_matmul` becomes one linalg.generic that decodes each
     weight from its GGUF block bytes inside the reduction: no dequantized
-    copy of the weights exists at any level.
+    copy of the weights exists at any level. `linalg.softmax` (which the
+    ONNX importer keeps whole for attention raising) is decomposed into
+    generics.
   }];
   let dependentDialects = [
     "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
     "mlir::arith::ArithDialect", "mlir::math::MathDialect"
   ];
+}
+
+def RaiseAttention : Pass<"lathe-raise-attention", "mlir::ModuleOp"> {
+  let summary = "Turn decomposed attention (MatMul, scale, mask, Softmax, MatMul) into graph.attention";
+  let description = [{
+    Finds attention as exporters write it, imported: `linalg.batch_matmul`
+    of A [N, S, D] and B [N, D, L] (zero-initialized), reshaped to the scores
+    [B, H, S, L] (B * H = N) or kept [N, S, L], optionally multiplied or
+    divided by a scalar f32 constant, optionally plus an f32 mask whose
+    dimensions are 1 or full (an elementwise `linalg.generic`), then
+    `linalg.softmax` over the keys, whose result (reshaped) is the left
+    operand of a zero-initialized `linalg.batch_matmul` with V [N, L, Dv];
+    every intermediate used once. The chain becomes `graph.attention` on
+    Q = A, K = B transposed and V, each viewed as [B, H, ., .], with the
+    scale (1 without one, 1/c for a division) and the mask, and its result
+    collapsed back to [N, S, Dv]. Only f32 chains with static shapes are
+    raised. A query whose keys are all masked with -inf gets zeros instead of
+    the NaNs of the decomposed form.
+  }];
+  let dependentDialects = ["lathe::graph::GraphDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def FuseAttention : Pass<"lathe-fuse-attention", "mlir::ModuleOp"> {

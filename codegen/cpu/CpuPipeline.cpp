@@ -35,6 +35,8 @@ using namespace mlir;
 namespace lathe::cpu {
 
 void buildGraphOptimizationPipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(lathe::createRaiseAttention());
   pm.addPass(lathe::createFuseAttention());
   pm.addPass(lathe::createLowerGraphToLinalg());
   pm.addPass(createCanonicalizerPass());

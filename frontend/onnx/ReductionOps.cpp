@@ -269,6 +269,17 @@ LogicalResult importSoftmaxLike(NodeImporter &n, SoftmaxKind kind) {
       axes.push_back(d);
   Value x = n.input(0);
   Type t = n.inputType(0).getElementType();
+  if (kind == SoftmaxKind::Softmax && axes.size() == 1) {
+    // linalg.softmax keeps the op recognizable (attention raising looks for
+    // it); lathe-lower-graph decomposes the others.
+    Value init = tensor::EmptyOp::create(n.b, n.loc, n.inputShape(0), t);
+    n.setOutput(0,
+                linalg::SoftmaxOp::create(n.b, n.loc, TypeRange{n.inputType(0)},
+                                          x, init, axes[0])
+                    .getResult()[0],
+                n.inputDtype(0));
+    return success();
+  }
   Value m = buildReduction(n.b, n.loc, x, axes, true, scalarAttr(t, -INFINITY),
                            [](OpBuilder &b, Location loc, ValueRange a) -> Value {
                              return arith::MaximumFOp::create(b, loc, a[0], a[1]);
