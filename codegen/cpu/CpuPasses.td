@@ -31,10 +31,11 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
     `register-width` becomes the GotoBLAS loop nest. Each cache block of B
     (`cache-block-k` x `cache-block-n`, shrunk to divisors of K and N) is
     copied into a panel-major buffer (memref<nc/width x kc x width>) and each
-    block of A (`cache-block-m` rows) into one with the rows of each register
-    tile interleaved (memref<mc/rows x kc x rows>), so that the inner loop
-    reads one sequential stream of each whatever the row strides are (rows a
-    multiple of 4 KiB apart would otherwise share cache sets). Every
+    block of A (`cache-block-m` rows) row by row into one block per register
+    tile (memref<mc/rows x rows x kc>), so that the inner loop reads B as one
+    sequential stream and the rows of A `kc` floats apart whatever their
+    strides are (rows a multiple of 4 KiB apart would otherwise share cache
+    sets). Every
     `register-rows` x `register-width` tile of C is then computed in vector
     accumulators, one broadcast of A and one FMA per row and k, while the
     panel of B stays in L1; C is prefetched into L2 at the start of a tile
@@ -55,7 +56,7 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
     outs(%c : memref<48x64xf32>)` with the AVX2 defaults becomes `scf.for`
     loops over the blocks and panels around an `scf.for` over k carrying six
     `vector<16xf32>` accumulators, with packing buffers memref<4x128x16xf32>
-    and memref<8x128x6xf32>.
+    and memref<8x6x128xf32>.
   }];
   let options = [
     Option<"registerRows", "register-rows", "int64_t", "6",

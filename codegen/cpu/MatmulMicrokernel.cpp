@@ -74,7 +74,7 @@ public:
         vectorType(VectorType::get({tiling.width}, b.getF32Type())) {}
 
   /// Emits the loop nest at the builder's insertion point, packing blocks of
-  /// A into `packedA` (memref<ceil(mc/rows) x kc x rows>) and of B into
+  /// A into `packedA` (memref<ceil(mc/rows) x rows x kc>) and of B into
   /// `packedB` (memref<nc/width x kc x width>). Without `packedB`, B is
   /// already in panels (memref<n/width x k x width>) and read in place.
   void emitPacked(Value a, Value bMatrix, Value c, Value packedA,
@@ -93,7 +93,7 @@ public:
               Value tile = arith::DivUIOp::create(b, loc, r0, constant(t.rows));
               emitTile(tileRows, add(m0, r0), column, c, overwrite,
                        [&](Value r, Value k) {
-                         return load(packedA, {tile, k, r});
+                         return load(packedA, {tile, r, k});
                        },
                        [&](Value k) -> Value {
                          if (!packedB)
@@ -207,26 +207,25 @@ private:
     });
   }
 
-  /// packed[r / rows][k][r % rows] = A[m0 + r][k0 + k] for the rows of one
-  /// block: each register tile's rows interleaved, so that the tile reads
-  /// one sequential stream of A however far apart its rows are. Each line
-  /// read prefetches the same columns of the next tile's rows (as in packB).
+  /// packed[r / rows][r % rows][k] = A[m0 + r][k0 + k] for the rows of one
+  /// block: a row copy, one vector per cache line. The register tile then
+  /// reads its rows `kc` floats apart, which spreads them over L1 sets
+  /// whatever A's row stride is.
   void packA(Value a, Value packed, int64_t blockRows, Value m0, Value k0) {
     int64_t chunk = blockSize(t.kc, 1, kLineFloats);
+    VectorType chunkType = VectorType::get({chunk}, b.getF32Type());
     forTiles(blockRows, [&](Value r0, int64_t tileRows) {
       Value tile = arith::DivUIOp::create(b, loc, r0, constant(t.rows));
       Value firstRow = add(m0, r0);
-      forLoop(0, t.kc, chunk, [&](Value kChunk) {
-        for (int64_t r = 0; r < tileRows; ++r) {
-          Value row = add(firstRow, constant(r));
-          prefetch(a, clampedAdd(row, t.rows, t.m - 1), add(k0, kChunk));
-          for (int64_t i = 0; i < chunk; ++i) {
-            Value k = add(kChunk, constant(i));
-            memref::StoreOp::create(b, loc, load(a, {row, add(k0, k)}), packed,
-                                    ValueRange{tile, k, constant(r)});
-          }
-        }
-      });
+      for (int64_t r = 0; r < tileRows; ++r) {
+        Value row = add(firstRow, constant(r));
+        forLoop(0, t.kc, chunk, [&](Value k) {
+          Value part = vector::LoadOp::create(b, loc, chunkType, a,
+                                              ValueRange{row, add(k0, k)});
+          vector::StoreOp::create(b, loc, part, packed,
+                                  ValueRange{tile, constant(r), k});
+        });
+      }
     });
   }
 
@@ -455,7 +454,7 @@ struct MatmulMicrokernelPass
       packedB = scratch(MemRefType::get(
           {tiling.nc / tiling.width, tiling.kc, tiling.width}, f32));
     Value packedA = scratch(MemRefType::get(
-        {llvm::divideCeilSigned(tiling.mc, tiling.rows), tiling.kc, tiling.rows}, f32));
+        {llvm::divideCeilSigned(tiling.mc, tiling.rows), tiling.rows, tiling.kc}, f32));
     emitter.emitPacked(a, bMatrix, c, packedA, packedB);
     mm.op->erase();
   }

@@ -2,21 +2,20 @@
 
 // Enough rows to pack: both operands are copied into workspace buffers
 // declared at the kernel's entry, B eight rows at a time into 16-column
-// panels, A with the rows of each 6-row register tile interleaved. The
-// register tile is 6 rows of vector<16xf32> accumulators updated by
-// broadcast-FMA, and C is added after the k loop.
+// panels, A row by row, a cache line per copy, into one block per 6-row
+// register tile. The register tile is 6 rows of vector<16xf32> accumulators
+// updated by broadcast-FMA, and C is added after the k loop.
 // CHECK-LABEL: func.func private @packed
 // CHECK-DAG: %[[PB:.+]] = memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<4x128x16xf32>
-// CHECK-DAG: %[[PA:.+]] = memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<8x128x6xf32>
+// CHECK-DAG: %[[PA:.+]] = memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<8x6x128xf32>
 // CHECK: scf.for
 // CHECK-COUNT-8: vector.store %{{.*}}, %[[PB]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<4x128x16xf32>, vector<16xf32>
-// CHECK-NOT: vector.store
-// CHECK: memref.load %{{.*}} : memref<48x128xf32>
-// CHECK-NEXT: memref.store %{{.*}}, %[[PA]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<8x128x6xf32>
+// CHECK: vector.load %{{.*}} : memref<48x128xf32>, vector<16xf32>
+// CHECK: vector.store %{{.*}}, %[[PA]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<8x6x128xf32>, vector<16xf32>
 // CHECK: memref.prefetch %{{.*}}, read, locality<2>, data
 // CHECK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.load %[[PB]]{{.*}} : memref<4x128x16xf32>, vector<16xf32>
-// CHECK: memref.load %[[PA]]{{.*}} : memref<8x128x6xf32>
+// CHECK: memref.load %[[PA]]{{.*}} : memref<8x6x128xf32>
 // CHECK-COUNT-6: vector.fma
 // CHECK: scf.yield
 // CHECK-COUNT-6: arith.addf {{.*}} : vector<16xf32>
@@ -123,7 +122,7 @@ func.func private @one_init(%a: memref<48x1024xf32>, %b: memref<1024x64xf32>, %c
 // CHECK: vector.store %{{.+}}, %[[ROWS]]
 // CHECK-NOT: linalg.generic
 // PACK-A-LABEL: func.func private @prepacked
-// PACK-A: memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<8x128x6xf32>
+// PACK-A: memref.alloca() {alignment = 64 : i64, lathe.workspace} : memref<8x6x128xf32>
 // PACK-A-NOT: memref.alloca()
 // PACK-A: vector.load %{{.+}} : memref<4x128x16xf32, strided<[2048, 16, 1], offset: ?>>, vector<16xf32>
 // PACK-A-NOT: linalg.generic
