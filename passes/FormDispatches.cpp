@@ -148,11 +148,18 @@ struct FormDispatchesPass
         }
       }
     }
+    // A contraction keeps static tiles, which the matmul kernels need: as
+    // many workgroups (up to the target) as divide its first parallel loop,
+    // one if none does.
+    bool contraction = linalg::isaContractionOpInterface(op);
     for (unsigned d = 0; d < ranges.size(); ++d) {
-      if (splittable(d)) {
-        tiles[d] = llvm::divideCeil(ranges[d], target);
-        return tiles;
-      }
+      if (!splittable(d))
+        continue;
+      int64_t count = std::min(target, ranges[d]);
+      while (contraction && ranges[d] % count)
+        --count;
+      tiles[d] = llvm::divideCeil(ranges[d], count);
+      return tiles;
     }
     return {};
   }
@@ -166,9 +173,10 @@ struct FormDispatchesPass
   /// gives every thread of a small pool more than one tile, and made 1024^3
   /// and 4096^3 matmuls 5-10% faster (packing is memory-bound, 10-15% of
   /// their time with 8 tiles). Column tiles are multiples
-  /// of the widest register tile (64), row tiles at least kMinRows, both
-  /// dividing the extent exactly so that kernels keep static shapes. Each
-  /// iteration of loop `n` covers `panelWidth` columns.
+  /// of the widest register tile (64) unless the columns stay whole, row
+  /// tiles at least kMinRows, both dividing the extent exactly so that
+  /// kernels keep static shapes. Each iteration of loop `n` covers
+  /// `panelWidth` columns.
   std::optional<std::pair<int64_t, int64_t>>
   chooseContractionGrid(ArrayRef<int64_t> ranges, std::optional<unsigned> m,
                         unsigned n, int64_t panelWidth, int64_t target) const {
@@ -178,7 +186,7 @@ struct FormDispatchesPass
     int64_t bestCost = 0;
     int64_t fewest = std::max<int64_t>(2, target / 4), most = target / 2;
     for (int64_t gn = 1; gn <= most; ++gn) {
-      if (ranges[n] % gn || (columns / gn) % kColumnQuantum)
+      if (ranges[n] % gn || (gn > 1 && (columns / gn) % kColumnQuantum))
         continue;
       for (int64_t gm = 1; gm * gn <= most; ++gm) {
         if (gm > 1 && (!m || rows % gm || rows / gm < kMinRows))
