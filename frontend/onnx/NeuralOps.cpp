@@ -19,20 +19,31 @@ Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type t) {
   return buildSplat(b, loc, shape, scalarAttr(t, 0));
 }
 
-/// [M,K] x [K,N] or [B,M,K] x [B,K,N] with matching batch.
+/// [M,K] x [K,N] or [B,M,K] x [B,K,N] with matching batch. f16 and bf16
+/// products are summed in f32 (as onnxruntime does) and rounded once.
 Value buildContraction(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   auto lt = cast<RankedTensorType>(lhs.getType());
   auto rt = cast<RankedTensorType>(rhs.getType());
   Type t = lt.getElementType();
+  Type sum = isa<Float16Type, BFloat16Type>(t) ? Type(b.getF32Type()) : t;
+  Value result;
   if (lt.getRank() == 2) {
-    Value init = zeroFilled(b, loc, {lt.getDimSize(0), rt.getDimSize(1)}, t);
-    return linalg::MatmulOp::create(b, loc, ValueRange{lhs, rhs}, ValueRange{init})
-        .getResult(0);
+    Value init = zeroFilled(b, loc, {lt.getDimSize(0), rt.getDimSize(1)}, sum);
+    result = linalg::MatmulOp::create(b, loc, ValueRange{lhs, rhs}, ValueRange{init})
+                 .getResult(0);
+  } else {
+    Value init = zeroFilled(
+        b, loc, {lt.getDimSize(0), lt.getDimSize(1), rt.getDimSize(2)}, sum);
+    result = linalg::BatchMatmulOp::create(b, loc, ValueRange{lhs, rhs},
+                                           ValueRange{init})
+                 .getResult(0);
   }
-  Value init = zeroFilled(
-      b, loc, {lt.getDimSize(0), lt.getDimSize(1), rt.getDimSize(2)}, t);
-  return linalg::BatchMatmulOp::create(b, loc, ValueRange{lhs, rhs}, ValueRange{init})
-      .getResult(0);
+  if (sum == t)
+    return result;
+  return buildElementwise(b, loc, {result}, t,
+                          [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+                            return arith::TruncFOp::create(nb, l, t, v[0]);
+                          });
 }
 
 LogicalResult importMatMul(NodeImporter &n) {
