@@ -1,5 +1,6 @@
 //===- OnnxImporter.cpp - ONNX model to graph-level MLIR ------------------===//
 #include "frontend/onnx/OnnxImporter.h"
+#include "frontend/onnx/ConstantEvaluation.h"
 #include "frontend/onnx/NodeImporter.h"
 #include "frontend/onnx/TensorBuilders.h"
 
@@ -134,7 +135,8 @@ DenseElementsAttr NodeImporter::constantInput(unsigned i) const {
   DenseElementsAttr attr;
   if (matchPattern(input(i), m_Constant(&attr)))
     return attr;
-  return nullptr;
+  // Computed from constants (shape arithmetic): evaluated here.
+  return evaluateConstant(input(i));
 }
 
 FailureOr<SmallVector<int64_t>> NodeImporter::constantInts(unsigned i,

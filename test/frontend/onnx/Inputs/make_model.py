@@ -61,6 +61,35 @@ def matmul(out):
     )
 
 
+def shape_arithmetic(out):
+    """Shapes computed in the graph from Shape(x), x [2, 3, 4]: Reshape to
+    [Gather(shape, 0), -1], ConstantOfShape([Gather(shape, 0), 3]), and
+    Range(0, Gather(shape, 1) * 2 - 3, 1)."""
+    def const(name, values):
+        return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+    return model(
+        [
+            helper.make_node("Shape", ["x"], ["shape"]),
+            helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
+            helper.make_node("Concat", ["batch", "minus_one"], ["flat"], axis=0),
+            helper.make_node("Reshape", ["x", "flat"], ["y"]),
+            helper.make_node("Concat", ["batch", "three"], ["fill_shape"], axis=0),
+            helper.make_node("ConstantOfShape", ["fill_shape"], ["z"],
+                             value=numpy_helper.from_array(np.array([1.5], np.float32))),
+            helper.make_node("Gather", ["shape", "one"], ["rows"], axis=0),
+            helper.make_node("Mul", ["rows", "two"], ["twice"]),
+            helper.make_node("Sub", ["twice", "three_scalar"], ["limit"]),
+            helper.make_node("Range", ["zero_scalar", "limit", "one_scalar"], ["r"]),
+        ],
+        [tensor("x", TensorProto.FLOAT, [2, 3, 4])],
+        [tensor("y", TensorProto.FLOAT, [2, 12]), tensor("z", TensorProto.FLOAT, [2, 3]),
+         tensor("r", TensorProto.INT64, [3])],
+        [const("zero", [0]), const("one", 1), const("minus_one", [-1]), const("three", [3]),
+         const("two", 2), const("three_scalar", 3), const("zero_scalar", 0),
+         const("one_scalar", 1)],
+    )
+
+
 def symbolic(out):
     """Dims named 'batch' and 'seq'; the output's batch dim is left unknown."""
     return model(
