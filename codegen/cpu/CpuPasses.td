@@ -44,8 +44,9 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
     read A and B in place. The `linalg.generic` that lathe-cpu-pack-weights
     makes of a matmul with constant B (panels of `register-width` columns
     laid out at compile time) gets the same loop nest reading B's panels in
-    place; A is packed from `pack-a-min-rows` rows (below that, its block
-    stays in L2 between panels and the copy costs more than it saves).
+    place; A is packed when the rows it reads span more than `pack-a-span`
+    bytes of memory (below that, rows read in place from L2 cost less than
+    the copy; above, they miss the TLB).
     A `linalg.batch_matmul` of the same kind runs the loop nest on each
     batch's matrices in turn. Other matmuls are left to linalg. The packing
     buffers are `memref.alloca`s at the start of the kernel marked
@@ -71,8 +72,9 @@ def MatmulMicrokernel : Pass<"lathe-cpu-matmul-microkernel", "mlir::ModuleOp"> {
            "Largest N extent of a packed block of B">,
     Option<"packMinRows", "pack-min-rows", "int64_t", "24",
            "Fewest rows of C for which B is packed">,
-    Option<"packAMinRows", "pack-a-min-rows", "int64_t", "257",
-           "Fewest rows of C for which A is packed when B is in panels">
+    Option<"packASpan", "pack-a-span", "int64_t", "1048576",
+           "Bytes spanned by the rows of A above which A is packed when B "
+           "is in panels">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"];

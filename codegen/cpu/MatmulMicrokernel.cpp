@@ -438,9 +438,17 @@ struct MatmulMicrokernelPass
                                        registerRows);
     tiling.zeroInit = zeroInit;
     MatmulEmitter emitter(b, loc, tiling);
-    // Packing pays off once each panel of B is reused by enough rows of A;
-    // with B in panels already, once A's block no longer stays in L2.
-    if (tiling.m < (mm.prepacked ? packAMinRows : packMinRows)) {
+    // Packing pays off once each panel of B is reused by enough rows of A.
+    // With B in panels already, A is read in place until its rows span
+    // more memory than the TLB covers: on a 2-core AVX-512 Xeon, 192 rows
+    // of K = 3072 (2.3 MiB) ran 10% faster packed, while 128 rows of
+    // K = 2048 (1 MiB) and 256 of K = 1024 ran 5-8% faster in place.
+    bool direct = tiling.m < packMinRows;
+    if (mm.prepacked) {
+      auto [strides, offset] = cast<MemRefType>(a.getType()).getStridesAndOffset();
+      direct = tiling.m * strides[0] * int64_t(sizeof(float)) <= packASpan;
+    }
+    if (direct) {
       emitter.emitDirect(a, bMatrix, c, mm.prepacked);
       mm.op->erase();
       return;

@@ -110,9 +110,10 @@ func.func private @one_init(%a: memref<48x1024xf32>, %b: memref<1024x64xf32>, %c
 
 // B laid out in panels at compile time (lathe-cpu-pack-weights): no copy of
 // B, each panel row is one vector load from the panels; C's panel view is
-// collapsed back to rows. Up to pack-a-min-rows, A is read in place too;
-// from there it is packed, and B still is not.
-// RUN: lathe-opt --lathe-cpu-matmul-microkernel=pack-a-min-rows=24 --split-input-file %s | FileCheck %s --check-prefix=PACK-A
+// collapsed back to rows. While A's rows span at most pack-a-span bytes
+// (here 48 x 512 B), A is read in place too; beyond, it is packed, and B
+// still is not.
+// RUN: lathe-opt --lathe-cpu-matmul-microkernel=pack-a-span=4096 --split-input-file %s | FileCheck %s --check-prefix=PACK-A
 // CHECK-LABEL: func.func private @prepacked
 // CHECK-NOT: memref.alloca
 // CHECK: %[[ROWS:.+]] = memref.collapse_shape %{{.+}} {{\[}}[0], [1, 2]] : memref<48x4x16xf32, strided<[256, 16, 1], offset: ?>> into memref<48x64xf32, strided<[256, 1], offset: ?>>
