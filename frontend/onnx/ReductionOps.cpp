@@ -295,8 +295,9 @@ LogicalResult importSoftmaxLike(NodeImporter &n, SoftmaxKind kind) {
           Value eq = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, a[0], a[1]);
           Value idx = arith::IndexCastOp::create(b, loc, b.getI64Type(),
                                                  linalg::IndexOp::create(b, loc, ax));
-          return arith::SelectOp::create(b, loc, eq, idx,
-                                         scalarConstant(b, loc, b.getI64Type(), INT64_MAX));
+          // Not through scalarConstant: INT64_MAX does not survive a double.
+          Value none = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(INT64_MAX));
+          return arith::SelectOp::create(b, loc, eq, idx, none);
         });
     Value first = buildReduction(n.b, n.loc, eqIndex, axes, true,
                                  n.b.getI64IntegerAttr(INT64_MAX),
