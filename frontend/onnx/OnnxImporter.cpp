@@ -484,9 +484,10 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
   Location loc = NameLoc::get(StringAttr::get(&ctx, name),
                               FileLineColLoc::get(&ctx, path, 0, 0));
   if (!node.domain().empty() && node.domain() != "ai.onnx") {
-    return emitError(UnknownLoc::get(&ctx)) << path << ": " << describeNode(node, opset)
-                          << ": unsupported op domain '" << node.domain()
-                          << "'";
+    std::string name = node.name().empty() ? "<unnamed>" : node.name();
+    return emitError(UnknownLoc::get(&ctx))
+           << path << ": node '" << name << "' (" << node.op_type()
+           << "): unsupported op domain '" << node.domain() << "'";
   }
   if (node.output_size() == 0)
     return emitError(UnknownLoc::get(&ctx)) << path << ": " << describeNode(node, opset)
@@ -541,7 +542,12 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   for (const onnx::OperatorSetIdProto &set : model.opset_import())
     if (set.domain().empty() || set.domain() == "ai.onnx")
       opset = set.version();
-  if (opset == 0) {
+  // A graph of other domains' ops only (ai.onnx.ml, training) needs no
+  // default opset: its first node says which op is unsupported.
+  bool defaultDomain = llvm::any_of(model.graph().node(), [](const onnx::NodeProto &node) {
+    return node.domain().empty() || node.domain() == "ai.onnx";
+  });
+  if (opset == 0 && defaultDomain) {
     (void)error("model imports no version of the default ONNX opset");
     return nullptr;
   }

@@ -249,6 +249,16 @@ def unsupported_scan(out):
         opset=[helper.make_opsetid("", 16)])
 
 
+def other_domain_only(out):
+    """An ai.onnx.ml op in a model that imports only the ai.onnx.ml opset."""
+    return model(
+        [helper.make_node("Binarizer", ["x"], ["y"], name="binarize",
+                          domain="ai.onnx.ml")],
+        [tensor("x", TensorProto.FLOAT, [2, 2])],
+        [tensor("y", TensorProto.FLOAT, [2, 2])],
+        opset=[helper.make_opsetid("ai.onnx.ml", 1)], check=False)
+
+
 def unsupported_domain(out):
     return model(
         [helper.make_node("FusedGemm", ["x", "x"], ["y"], name="fused",
