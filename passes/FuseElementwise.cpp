@@ -4,6 +4,7 @@
 #include "dialects/graph/GraphOps.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace lathe {
@@ -38,6 +39,22 @@ struct FuseElementwisePass
       return producer && producer->hasOneUse() && !keepsItsForm(producer) &&
              !keepsItsForm(fused->getOwner());
     };
+    // Transposes of computed values (splitting and joining attention heads)
+    // become generics, so they fuse with the elementwise ops around them
+    // instead of taking a pass over memory of their own. Transposes of
+    // constants stay: target passes lay out such weights at compile time.
+    IRRewriter rewriter(context);
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation().walk([&](linalg::TransposeOp op) {
+      if (op.hasPureTensorSemantics() &&
+          !matchPattern(op.getInput(), m_Constant()))
+        transposes.push_back(op);
+    });
+    for (linalg::TransposeOp op : transposes) {
+      rewriter.setInsertionPoint(op);
+      (void)linalg::generalizeNamedOp(rewriter, op);
+    }
+
     RewritePatternSet patterns(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);

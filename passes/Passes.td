@@ -68,7 +68,10 @@ def FuseElementwise : Pass<"lathe-fuse-elementwise", "mlir::ModuleOp"> {
     producer has a single use, except across a contraction (`linalg.matmul`,
     `linalg.batch_matmul`, a contraction generic) or a generic marked
     `lathe.quantized_matmul`: those keep their form so that a target can
-    recognize them and give them a kernel of its own.
+    recognize them and give them a kernel of its own. `linalg.transpose`
+    of a computed value is generalized first, so that splitting and joining
+    attention heads fuses with the bias add or copy around it; a transpose
+    of a constant stays (targets lay such weights out at compile time).
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect",

@@ -91,3 +91,31 @@ func.func @keeps_matmul(%a: tensor<8x16xf32>, %b: tensor<16x12xf32>, %init: tens
   } -> tensor<8x3x4xf32>
   return %z : tensor<8x3x4xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// A transpose of a computed value becomes a generic and fuses with its
+// elementwise producer (one loop nest writes the transposed sum); a
+// transpose of a constant (a weight for compile-time layout) stays.
+// CHECK-LABEL: func.func @transposes
+// CHECK: %[[T:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<8x4xf32>, tensor<8x4xf32>) outs(%{{.+}} : tensor<4x8xf32>)
+// CHECK: arith.addf
+// CHECK-NOT: linalg.generic
+// CHECK: %[[W:.+]] = linalg.transpose ins(%{{.+}} : tensor<4x8xf32>)
+// CHECK: return %[[T]], %[[W]]
+func.func @transposes(%a: tensor<8x4xf32>, %b: tensor<8x4xf32>) -> (tensor<4x8xf32>, tensor<8x4xf32>) {
+  %e = tensor.empty() : tensor<8x4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%a, %b : tensor<8x4xf32>, tensor<8x4xf32>) outs(%e : tensor<8x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  %et = tensor.empty() : tensor<4x8xf32>
+  %t = linalg.transpose ins(%sum : tensor<8x4xf32>) outs(%et : tensor<4x8xf32>) permutation = [1, 0]
+  %c = arith.constant dense<1.0> : tensor<4x8xf32>
+  %ew = tensor.empty() : tensor<8x4xf32>
+  %w = linalg.transpose ins(%c : tensor<4x8xf32>) outs(%ew : tensor<8x4xf32>) permutation = [1, 0]
+  return %t, %w : tensor<4x8xf32>, tensor<8x4xf32>
+}
