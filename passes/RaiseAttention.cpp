@@ -217,9 +217,12 @@ struct RaiseAttentionPass
     ArrayRef<int64_t> s = scoresType.getShape();
     int64_t batch = s.size() == 4 ? s[0] : 1, heads = s.size() == 4 ? s[1] : s[0];
     int64_t rows = s[s.size() - 2], keys = s.back();
+    ArrayRef<int64_t> p = shapeOf(output.getDpsInputs()[0]);
+    int64_t matrices = batch * heads;
     if (ShapedType::isDynamicShape(a) || ShapedType::isDynamicShape(b) ||
-        ShapedType::isDynamicShape(v) || a[0] != batch * heads ||
-        a[1] != rows || b[2] != keys || v[1] != keys)
+        ShapedType::isDynamicShape(v) || a[0] != matrices || a[1] != rows ||
+        b[0] != matrices || b[2] != keys ||
+        p != ArrayRef<int64_t>{matrices, rows, keys} || v[0] != matrices)
       return;
 
     OpBuilder builder(output);
