@@ -98,6 +98,16 @@ struct FormDispatchesPass
            consumer.isDpsInit(&use) && !isa<linalg::FillOp>(consumer);
   }
 
+  /// The mapping of a workgroup forall with `rank` dimensions: it stays a
+  /// dispatch even with a single workgroup.
+  static SmallVector<Attribute> workgroupMapping(MLIRContext *context,
+                                                 int64_t rank) {
+    SmallVector<Attribute> mapping;
+    for (int64_t d = 0; d < rank; ++d)
+      mapping.push_back(lathe::dispatch::WorkgroupMappingAttr::get(context, d));
+    return mapping;
+  }
+
   /// Workgroup tile sizes, one per loop (0: not split); empty if the op has
   /// no loop to split.
   SmallVector<int64_t> chooseWorkgroupTiles(linalg::LinalgOp op) const {
@@ -223,7 +233,8 @@ struct FormDispatchesPass
         rewriter, loc,
         ArrayRef<OpFoldResult>{rewriter.getIndexAttr(batch),
                                rewriter.getIndexAttr(heads / perWorkgroup)},
-        ValueRange{op.getInit()}, std::nullopt);
+        ValueRange{op.getInit()},
+        rewriter.getArrayAttr(workgroupMapping(rewriter.getContext(), 2)));
     Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
     Value out = forall.getRegionIterArgs()[0];
     rewriter.setInsertionPointToStart(forall.getBody());
@@ -300,6 +311,8 @@ struct FormDispatchesPass
     scf::SCFTilingOptions tiling;
     tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
     tiling.setTileSizes(tileSizes);
+    tiling.setMapping(workgroupMapping(
+        rewriter.getContext(), llvm::count_if(tiles, [](int64_t t) { return t != 0; })));
     scf::SCFTileAndFuseOptions options;
     options.setTilingOptions(tiling);
     options.setFusionControlFn(

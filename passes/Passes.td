@@ -83,8 +83,10 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
   let description = [{
     Tiles the outermost parallel loop of every linalg op in an entry function
     with `scf.forall`; each forall is one dispatch whose iterations are the
-    workgroups. The tile size aims at `workgroup-target` workgroups per
-    dispatch, so that a thread pool of any size has work to balance.
+    workgroups, mapped with `#dispatch.workgroup<d>` (so that a dispatch of
+    one workgroup stays one). The tile size aims at `workgroup-target`
+    workgroups per dispatch, so that a thread pool of any size has work to
+    balance.
     A generic marked `lathe.quantized_matmul` is split along its columns
     (the weight rows), so that every workgroup reads a disjoint part of the
     weights. Contractions (matmuls) are split into a grid of row and column
@@ -92,8 +94,11 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
     a quarter and a half of `workgroup-target` tiles (each workgroup packs
     the operand blocks it reads, so fewer, larger tiles copy less), chosen to
     minimize the operand bytes that all workgroups read together; column
-    tiles are multiples of 64 and row tiles at least 96 rows, dividing the
-    extents exactly. A `linalg.fill` whose only use is the init of another
+    tiles are multiples of 64 (or the whole columns) and row tiles at least
+    96 rows, dividing the extents exactly; a contraction without such a grid
+    splits its first parallel loop into as many workgroups as divide it
+    (one if none does), so that its tiles keep static shapes. A
+    `linalg.fill` whose only use is the init of another
     op is fused into that op's workgroups; a fill that initializes several
     ops is first cloned for each of them. A `dispatch.attention` is split
     into one workgroup per batch and key/value head (with their query heads),
@@ -109,7 +114,8 @@ def FormDispatches : Pass<"lathe-form-dispatches", "mlir::ModuleOp"> {
     Option<"minWork", "min-work", "int64_t", "8192",
            "Loop iterations below which an op stays on the host">
   ];
-  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
+  let dependentDialects = ["lathe::dispatch::DispatchDialect",
+                           "mlir::scf::SCFDialect", "mlir::affine::AffineDialect",
                            "mlir::tensor::TensorDialect"];
 }
 

@@ -19,6 +19,7 @@ def Dispatch_Dialect : Dialect {
   }];
   // dispatch.kernel is a discardable attribute on functions.
   let hasOperationAttrVerify = 1;
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Dispatch_Op<string mnemonic, list<Trait> traits = []>

@@ -5,7 +5,9 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
@@ -14,12 +16,23 @@ using lathe::formatShape;
 
 #include "dialects/dispatch/DispatchOpsDialect.cpp.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "dialects/dispatch/DispatchAttrs.cpp.inc"
+
 void DispatchDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "dialects/dispatch/DispatchOps.cpp.inc"
       >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/dispatch/DispatchAttrs.cpp.inc"
+      >();
 }
+
+int64_t WorkgroupMappingAttr::getMappingId() const { return getDim(); }
+bool WorkgroupMappingAttr::isLinearMapping() const { return false; }
+int64_t WorkgroupMappingAttr::getRelativeIndex() const { return getDim(); }
 
 LogicalResult DispatchDialect::verifyOperationAttribute(Operation *op,
                                                        NamedAttribute attr) {

@@ -12,7 +12,12 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "mlir/Dialect/SCF/IR/DeviceMappingInterface.h"
+
 #include "dialects/dispatch/DispatchOpsDialect.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/dispatch/DispatchAttrs.h.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/dispatch/DispatchOps.h.inc"

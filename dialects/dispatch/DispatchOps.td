@@ -2,6 +2,7 @@
 #ifndef LATHE_DISPATCH_OPS_TD
 #define LATHE_DISPATCH_OPS_TD
 
+include "dialects/dispatch/DispatchAttrs.td"
 include "dialects/dispatch/DispatchDialect.td"
 include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.td"
 include "mlir/IR/SymbolInterfaces.td"

@@ -192,13 +192,16 @@ func.func @matmul_panels(%a: tensor<512x256xf32>, %bp: tensor<16x256x32xf32>, %c
 // Columns that are not a multiple of 64 stay whole and rows split alone
 // (1000 = 4 x 250); rows that no workgroup count divides (97) give one
 // workgroup: either way the tiles keep the static shapes the matmul kernel
-// needs.
+// needs. Workgroup loops are mapped to workgroups, so that a single one is
+// not folded away.
 // CHECK-LABEL: func.func @matmul_narrow
 // CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (1000, 32) step (250, 32)
 // CHECK:   linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<250x64xf32>, tensor<64x32xf32>)
+// CHECK: } {mapping = [#dispatch.workgroup<0>, #dispatch.workgroup<1>]}
 // CHECK-LABEL: func.func @matmul_prime_rows
 // CHECK: scf.forall (%{{.+}}) = (0) to (97) step (97)
 // CHECK:   linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<97x64xf32>, tensor<64x32xf32>)
+// CHECK: } {mapping = [#dispatch.workgroup<0>]}
 func.func @matmul_narrow(%a: tensor<1000x64xf32>, %b: tensor<64x32xf32>, %c: tensor<1000x32xf32>) -> tensor<1000x32xf32> attributes {lathe.entry} {
   %r = linalg.matmul ins(%a, %b : tensor<1000x64xf32>, tensor<64x32xf32>) outs(%c : tensor<1000x32xf32>) -> tensor<1000x32xf32>
   return %r : tensor<1000x32xf32>

@@ -91,3 +91,15 @@ func.func @attention_mask(%q: memref<2x4x3x8xf32>, %k: memref<2x4x6x8xf32>, %v: 
       outs(%out : memref<2x4x3x8xf32>)
   return
 }
+
+// Workgroup loops carry #dispatch.workgroup<d> mappings (a device mapping,
+// as scf.forall expects).
+// CHECK-LABEL: func.func @workgroup_mapping
+// CHECK: } {mapping = [#dispatch.workgroup<0>, #dispatch.workgroup<1>]}
+func.func @workgroup_mapping(%out: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %r = scf.forall (%i, %j) in (2, 4) shared_outs(%o = %out) -> (tensor<4x8xf32>) {
+    scf.forall.in_parallel {
+    }
+  } {mapping = [#dispatch.workgroup<0>, #dispatch.workgroup<1>]}
+  return %r : tensor<4x8xf32>
+}
