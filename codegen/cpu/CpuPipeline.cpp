@@ -251,8 +251,12 @@ LogicalResult linkSharedLibrary(StringRef objectPath, StringRef outputPath,
                                 std::string &error) {
   auto clang = llvm::sys::findProgramByName("clang-22");
   std::string program = clang ? *clang : std::string(LATHE_CLANG_PATH);
+  // compiler-rt's builtins hold the libcalls LLVM emits for conversions a
+  // CPU lacks (f32 -> bf16 without AVX512-BF16 is __truncsfbf2, which
+  // Debian 12's libgcc does not have); they link into the library.
   SmallVector<StringRef> args = {program, "-shared", "-fuse-ld=lld",
-                                 "-o", outputPath, objectPath, "-lm"};
+                                 "-rtlib=compiler-rt", "-o", outputPath,
+                                 objectPath, "-lm"};
   int rc = llvm::sys::ExecuteAndWait(program, args, std::nullopt, {}, 0, 0, &error);
   if (rc != 0) {
     if (error.empty())
