@@ -29,13 +29,16 @@ def RaiseAttention : Pass<"lathe-raise-attention", "mlir::ModuleOp"> {
     Finds attention as exporters write it, imported: `linalg.batch_matmul`
     of A [N, S, D] and B [N, D, L] (zero-initialized), reshaped to the scores
     [B, H, S, L] (B * H = N) or kept [N, S, L], optionally multiplied or
-    divided by a scalar f32 constant, optionally plus an f32 mask whose
-    dimensions are 1 or full (an elementwise `linalg.generic`), then
+    divided by a scalar f32 constant, optionally passed through
+    Where(keep, scores, c) with an i1 `keep` and a scalar constant `c`
+    (causality as GPT-2 exports it), optionally plus an f32 mask, the masks'
+    dimensions 1 or full (elementwise `linalg.generic`s), then
     `linalg.softmax` over the keys, whose result (reshaped) is the left
     operand of a zero-initialized `linalg.batch_matmul` with V [N, L, Dv];
     every intermediate used once. The chain becomes `graph.attention` on
     Q = A, K = B transposed and V, each viewed as [B, H, ., .], with the
-    scale (1 without one, 1/c for a division) and the mask, and its result
+    scale (1 without one, 1/c for a division) and the mask (the two masks
+    summed into one, Where contributing 0 or c), and its result
     collapsed back to [N, S, Dv]. Only f32 chains with static shapes are
     raised. A query whose keys are all masked with -inf gets zeros instead of
     the NaNs of the decomposed form.

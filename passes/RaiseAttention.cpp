@@ -104,14 +104,15 @@ std::optional<double> scalarInput(linalg::GenericOp generic, unsigned index) {
   return value.getSplatValue<APFloat>().convertToDouble();
 }
 
-/// An additive mask read by `generic` input `index`, as a tensor of the
-/// iteration space's rank whose dimensions are 1 or the full size: the map
-/// must give each dimension its loop or the constant 0 (a size-1 dimension).
-Value maskInput(linalg::GenericOp generic, unsigned index) {
+/// A mask read by `generic` input `index` (elements of `elementType`), as a
+/// tensor of the iteration space's rank whose dimensions are 1 or the full
+/// size: the map must give each dimension its loop or the constant 0 (a
+/// size-1 dimension).
+Value maskInput(linalg::GenericOp generic, unsigned index, Type elementType) {
   Value mask = generic.getDpsInputs()[index];
   auto type = dyn_cast<RankedTensorType>(mask.getType());
   AffineMap map = generic.getIndexingMapsArray()[index];
-  if (!type || !type.getElementType().isF32() ||
+  if (!type || type.getElementType() != elementType ||
       type.getRank() != map.getNumDims() || map.getNumResults() != type.getRank())
     return {};
   for (auto [dim, expr] : llvm::enumerate(map.getResults())) {
@@ -122,6 +123,37 @@ Value maskInput(linalg::GenericOp generic, unsigned index) {
       return {};
   }
   return mask;
+}
+
+/// One term of the scores' bias: an f32 tensor added as it is, or, with
+/// `fill`, an i1 tensor that keeps a score where true and replaces it by
+/// `fill` elsewhere (ONNX Where), which adds 0 or `fill`.
+struct MaskTerm {
+  Value tensor;
+  std::optional<double> fill;
+};
+
+/// Where(keep, scores, fill) with `fill` a scalar f32 constant: the term and
+/// the scores, or nothing.
+std::optional<std::pair<MaskTerm, Value>> matchWhere(Value result) {
+  auto generic = result.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 3 || generic.getNumDpsInits() != 1 ||
+      !result.hasOneUse() || generic.getNumReductionLoops() != 0)
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  auto select = dyn_cast<arith::SelectOp>(body.front());
+  if (body.getOperations().size() != 2 || !select ||
+      select.getCondition() != body.getArgument(0) ||
+      select.getTrueValue() != body.getArgument(1) ||
+      select.getFalseValue() != body.getArgument(2) ||
+      cast<linalg::YieldOp>(body.getTerminator()).getOperand(0) != select.getResult())
+    return std::nullopt;
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  Value keep = maskInput(generic, 0, IntegerType::get(generic.getContext(), 1));
+  std::optional<double> fill = scalarInput(generic, 2);
+  if (!maps[1].isIdentity() || !maps[3].isIdentity() || !keep || !fill)
+    return std::nullopt;
+  return std::make_pair(MaskTerm{keep, fill}, generic.getDpsInputs()[1]);
 }
 
 struct RaiseAttentionPass
@@ -187,21 +219,31 @@ struct RaiseAttentionPass
         output.getDpsInputs()[0] != probs || !isZeroFill(output.getDpsInits()[0]))
       return;
 
-    // The producer chain: mask add, scale, Q K^T.
-    Value mask;
+    // The producer chain: mask add, Where, scale, Q K^T.
+    SmallVector<MaskTerm> masks;
     double scale = 1.0;
+    auto maskedProduct = [&](Value scores) {
+      if (auto where = matchWhere(scores)) {
+        masks.push_back(where->first);
+        scores = where->second;
+      }
+      return matchScaledProduct(scores, scale);
+    };
     linalg::BatchMatmulOp product;
     Value scores = softmax.getInput();
+    Type f32 = Float32Type::get(softmax.getContext());
     if (auto add = matchBinary<arith::AddFOp>(scores)) {
       for (auto [scoresIndex, maskIndex] : scoresFirst(*add)) {
-        mask = maskInput(*add, maskIndex);
-        product = mask ? matchScaledProduct(add->getDpsInputs()[scoresIndex], scale)
-                       : linalg::BatchMatmulOp();
-        if (product)
+        masks.clear();
+        Value mask = maskInput(*add, maskIndex, f32);
+        if (!mask)
+          continue;
+        masks.push_back({mask, std::nullopt});
+        if ((product = maskedProduct(add->getDpsInputs()[scoresIndex])))
           break;
       }
     } else {
-      product = matchScaledProduct(scores, scale);
+      product = maskedProduct(scores);
     }
     if (!product)
       return;
@@ -227,7 +269,6 @@ struct RaiseAttentionPass
 
     OpBuilder builder(output);
     Location loc = softmax.getLoc();
-    Type f32 = builder.getF32Type();
     auto heads4 = [&](Value x, int64_t d1, int64_t d2) -> Value {
       return tensor::ExpandShapeOp::create(
           builder, loc, RankedTensorType::get({batch, heads, d1, d2}, f32), x,
@@ -242,6 +283,7 @@ struct RaiseAttentionPass
                   ArrayRef<int64_t>{0, 1, 3, 2})
                   .getResult()[0];
     Value values = heads4(output.getDpsInputs()[1], keys, v[2]);
+    Value mask = combineMasks(builder, loc, masks);
     if (mask && scoresType.getRank() == 3)
       mask = tensor::ExpandShapeOp::create(
           builder, loc,
@@ -255,6 +297,53 @@ struct RaiseAttentionPass
         SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
     output->getResult(0).replaceAllUsesWith(result);
     eraseDead(output);
+  }
+
+  /// The sum of the mask terms as one f32 tensor whose dimensions are 1 or
+  /// full (the largest of the terms'); an additive mask alone is itself.
+  static Value combineMasks(OpBuilder &b, Location loc, ArrayRef<MaskTerm> masks) {
+    if (masks.empty())
+      return {};
+    if (masks.size() == 1 && !masks.front().fill)
+      return masks.front().tensor;
+    auto shapeOf = [](Value v) {
+      return cast<RankedTensorType>(v.getType()).getShape();
+    };
+    SmallVector<int64_t> shape(shapeOf(masks.front().tensor));
+    for (const MaskTerm &term : masks)
+      for (auto [size, termSize] : llvm::zip(shape, shapeOf(term.tensor)))
+        size = std::max(size, termSize);
+    SmallVector<AffineMap> maps;
+    for (const MaskTerm &term : masks) {
+      SmallVector<AffineExpr> results;
+      for (auto [d, size] : llvm::enumerate(shapeOf(term.tensor)))
+        results.push_back(size == 1 ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(d));
+      maps.push_back(AffineMap::get(shape.size(), 0, results, b.getContext()));
+    }
+    maps.push_back(b.getMultiDimIdentityMap(shape.size()));
+    Type f32 = b.getF32Type();
+    SmallVector<Value> inputs =
+        llvm::map_to_vector(masks, [](const MaskTerm &term) { return term.tensor; });
+    return linalg::GenericOp::create(
+               b, loc, RankedTensorType::get(shape, f32), inputs,
+               tensor::EmptyOp::create(b, loc, shape, f32).getResult(), maps,
+               SmallVector<utils::IteratorType>(shape.size(),
+                                                utils::IteratorType::parallel),
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 auto constant = [&](double v) -> Value {
+                   return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+                 };
+                 Value sum = constant(0.0);
+                 for (auto [term, arg] : llvm::zip(masks, args)) {
+                   Value bias = term.fill ? arith::SelectOp::create(nb, l, arg, constant(0.0),
+                                                                  constant(*term.fill))
+                                                .getResult()
+                                          : arg;
+                   sum = arith::AddFOp::create(nb, l, sum, bias);
+                 }
+                 linalg::YieldOp::create(nb, l, sum);
+               })
+        .getResult(0);
   }
 
   /// Erases `op` if nothing uses it, then the producers of its operands that

@@ -136,3 +136,49 @@ func.func @constant_divided(%q: tensor<3x5x4xf32>, %kt: tensor<3x4x6xf32>, %v: t
   %y = linalg.batch_matmul ins(%p, %v : tensor<3x5x6xf32>, tensor<3x6x4xf32>) outs(%f3 : tensor<3x5x4xf32>) -> tensor<3x5x4xf32>
   return %y : tensor<3x5x4xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#scalar = affine_map<(d0, d1, d2, d3) -> ()>
+#causal = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
+#padding = affine_map<(d0, d1, d2, d3) -> (d0, 0, 0, d3)>
+
+// GPT-2's form: Where(keep, scores, lowest) for causality, then an added
+// padding mask. Both become one f32 mask of their combined shape,
+// padding + select(keep, 0, lowest).
+// CHECK-LABEL: func.func @where_and_padding
+// CHECK-SAME: (%{{.+}}: tensor<4x5x4xf32>, %{{.+}}: tensor<4x4x5xf32>, %{{.+}}: tensor<4x5x4xf32>, %[[KEEP:.+]]: tensor<1x1x5x5xi1>, %[[PAD:.+]]: tensor<2x1x1x5xf32>)
+// CHECK: %[[MASK:.+]] = linalg.generic {{.+}} ins(%[[PAD]], %[[KEEP]] : tensor<2x1x1x5xf32>, tensor<1x1x5x5xi1>) outs(%{{.+}} : tensor<2x1x5x5xf32>)
+// CHECK: arith.addf
+// CHECK: arith.select %{{.+}}, %{{.+}}, %{{.+}} : f32
+// CHECK: arith.addf
+// CHECK: graph.attention %{{.+}}, %{{.+}}, %{{.+}}, %[[MASK]] {scale = 1.000000e+00 : f32} : tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x4xf32>, tensor<2x1x5x5xf32>
+// CHECK-NOT: linalg.softmax
+func.func @where_and_padding(%q: tensor<4x5x4xf32>, %kt: tensor<4x4x5xf32>, %v: tensor<4x5x4xf32>, %keep: tensor<1x1x5x5xi1>, %pad: tensor<2x1x1x5xf32>) -> tensor<4x5x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant dense<-3.40282347E+38> : tensor<f32>
+  %e0 = tensor.empty() : tensor<4x5x5xf32>
+  %f0 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<4x5x5xf32>) -> tensor<4x5x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x5x4xf32>, tensor<4x4x5xf32>) outs(%f0 : tensor<4x5x5xf32>) -> tensor<4x5x5xf32>
+  %s4 = tensor.expand_shape %s [[0, 1], [2], [3]] output_shape [2, 2, 5, 5] : tensor<4x5x5xf32> into tensor<2x2x5x5xf32>
+  %e1 = tensor.empty() : tensor<2x2x5x5xf32>
+  %causal = linalg.generic {indexing_maps = [#causal, #id, #scalar, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%keep, %s4, %lowest : tensor<1x1x5x5xi1>, tensor<2x2x5x5xf32>, tensor<f32>) outs(%e1 : tensor<2x2x5x5xf32>) {
+  ^bb0(%k: i1, %x: f32, %l: f32, %o: f32):
+    %w = arith.select %k, %x, %l : f32
+    linalg.yield %w : f32
+  } -> tensor<2x2x5x5xf32>
+  %e2 = tensor.empty() : tensor<2x2x5x5xf32>
+  %masked = linalg.generic {indexing_maps = [#id, #padding, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%causal, %pad : tensor<2x2x5x5xf32>, tensor<2x1x1x5xf32>) outs(%e2 : tensor<2x2x5x5xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %a = arith.addf %x, %m : f32
+    linalg.yield %a : f32
+  } -> tensor<2x2x5x5xf32>
+  %e3 = tensor.empty() : tensor<2x2x5x5xf32>
+  %p = linalg.softmax dimension(3) ins(%masked : tensor<2x2x5x5xf32>) outs(%e3 : tensor<2x2x5x5xf32>) -> tensor<2x2x5x5xf32>
+  %p3 = tensor.collapse_shape %p [[0, 1], [2], [3]] : tensor<2x2x5x5xf32> into tensor<4x5x5xf32>
+  %e4 = tensor.empty() : tensor<4x5x4xf32>
+  %f4 = linalg.fill ins(%zero : f32) outs(%e4 : tensor<4x5x4xf32>) -> tensor<4x5x4xf32>
+  %y = linalg.batch_matmul ins(%p3, %v : tensor<4x5x5xf32>, tensor<4x5x4xf32>) outs(%f4 : tensor<4x5x4xf32>) -> tensor<4x5x4xf32>
+  return %y : tensor<4x5x4xf32>
+}

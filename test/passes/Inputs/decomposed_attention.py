@@ -7,6 +7,8 @@ numpy's result in float64: decomposed_attention.py OUT_DIR prints the names.
   cross:   rank-3 [H, S, D] queries against [H, L, D] keys (L != S),
            Mul by a constant, no mask.
   batched: batch 2, a full [2, H, S, L] mask, Mul by the scale first.
+  gpt2:    a causal Where with the lowest float after the Div, then a
+           padding mask added.
 """
 import sys
 from pathlib import Path
@@ -92,4 +94,28 @@ nodes = [
 ]
 expected = softmax(q.astype(np.float64) @ kt * 0.2 + mask) @ v
 save("batched", nodes, [("q", q), ("kt", kt), ("v", v), ("mask", mask)], [scale],
+     expected)
+
+# gpt2: a causal Where(keep, scores, finfo.min) after the Div, then a
+# [B, 1, 1, L] padding mask added, batch 2 (GPT-2's exported form).
+B, H, S, D = 2, 2, 12, 32
+q, kt, v = f32(B, H, S, D), f32(B, H, D, S), f32(B, H, S, D)
+keep = np.tril(np.ones((S, S), bool)).reshape(1, 1, S, S)
+padding = np.zeros((B, 1, 1, S), np.float32)
+padding[1, ..., -3:] = -1e4
+lowest = np.finfo(np.float32).min
+nodes = [
+    helper.make_node("MatMul", ["q", "kt"], ["s"]),
+    helper.make_node("Div", ["s", "sqrt_d"], ["scaled"]),
+    helper.make_node("Where", ["keep", "scaled", "lowest"], ["causal"]),
+    helper.make_node("Add", ["causal", "padding"], ["masked"]),
+    helper.make_node("Softmax", ["masked"], ["p"], axis=-1),
+    helper.make_node("MatMul", ["p", "v"], ["y"]),
+]
+scores = np.where(keep, q.astype(np.float64) @ kt / np.sqrt(D), lowest) + padding
+expected = softmax(scores) @ v
+save("gpt2", nodes, [("q", q), ("kt", kt), ("v", v), ("padding", padding)],
+     [numpy_helper.from_array(np.array(np.sqrt(D), np.float32), "sqrt_d"),
+      numpy_helper.from_array(keep, "keep"),
+      numpy_helper.from_array(np.array(lowest, np.float32), "lowest")],
      expected)
