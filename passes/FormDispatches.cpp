@@ -133,7 +133,8 @@ struct FormDispatchesPass
       tiles[1] = llvm::divideCeil(ranges[1], target);
       return tiles;
     }
-    if (linalg::isaContractionOpInterface(op)) {
+    bool contraction = linalg::isaContractionOpInterface(op);
+    if (contraction) {
       FailureOr<linalg::ContractionDimensions> dims =
           linalg::inferContractionDims(op);
       // Columns split along the outermost N loop; inner N loops (the
@@ -161,7 +162,6 @@ struct FormDispatchesPass
     // A contraction keeps static tiles, which the matmul kernels need: as
     // many workgroups (up to the target) as divide its first parallel loop,
     // one if none does.
-    bool contraction = linalg::isaContractionOpInterface(op);
     for (unsigned d = 0; d < ranges.size(); ++d) {
       if (!splittable(d))
         continue;

@@ -24,6 +24,10 @@ using namespace mlir;
 
 namespace {
 
+ArrayRef<int64_t> shapeOf(Value tensor) {
+  return cast<RankedTensorType>(tensor.getType()).getShape();
+}
+
 bool isReshape(Operation *op) {
   return isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op);
 }
@@ -250,9 +254,6 @@ struct RaiseAttentionPass
 
     // Shapes: A [N, S, D], B [N, D, L], V [N, L, Dv]; the scores [B, H, S, L]
     // (or [N, S, L]) with B * H = N.
-    auto shapeOf = [](Value v) {
-      return cast<RankedTensorType>(v.getType()).getShape();
-    };
     ArrayRef<int64_t> a = shapeOf(product.getDpsInputs()[0]);
     ArrayRef<int64_t> b = shapeOf(product.getDpsInputs()[1]);
     ArrayRef<int64_t> v = shapeOf(output.getDpsInputs()[1]);
@@ -306,9 +307,6 @@ struct RaiseAttentionPass
       return {};
     if (masks.size() == 1 && !masks.front().fill)
       return masks.front().tensor;
-    auto shapeOf = [](Value v) {
-      return cast<RankedTensorType>(v.getType()).getShape();
-    };
     SmallVector<int64_t> shape(shapeOf(masks.front().tensor));
     for (const MaskTerm &term : masks)
       for (auto [size, termSize] : llvm::zip(shape, shapeOf(term.tensor)))

@@ -89,6 +89,7 @@ public:
           // Each panel of B stays in L1 while every tile of the block uses it.
           forLoop(0, t.nc / t.width, 1, [&](Value j) {
             Value column = add(n0, mul(j, t.width));
+            Value panel = packedB ? Value() : panelOf(column);
             forTiles(blockRows, [&](Value r0, int64_t tileRows) {
               Value tile = arith::DivUIOp::create(b, loc, r0, constant(t.rows));
               emitTile(tileRows, add(m0, r0), column, c, overwrite,
@@ -97,7 +98,7 @@ public:
                        },
                        [&](Value k) -> Value {
                          if (!packedB)
-                           return panelRow(bMatrix, column, add(k0, k));
+                           return panelRow(bMatrix, panel, add(k0, k));
                          return vector::LoadOp::create(
                              b, loc, vectorType, packedB,
                              ValueRange{j, k, constant(0)});
@@ -119,6 +120,7 @@ public:
   /// rows to amortize packing (B in panels when `prepacked`).
   void emitDirect(Value a, Value bMatrix, Value c, bool prepacked) {
     forLoop(0, t.n, t.width, [&](Value column) {
+      Value panel = prepacked ? panelOf(column) : Value();
       forLoop(0, t.k, t.kc, [&](Value k0) {
         Value overwrite = firstBlock(k0);
         forTiles(t.m, [&](Value m0, int64_t tileRows) {
@@ -128,7 +130,7 @@ public:
                    },
                    [&](Value k) -> Value {
                      if (prepacked)
-                       return panelRow(bMatrix, column, add(k0, k));
+                       return panelRow(bMatrix, panel, add(k0, k));
                      return vector::LoadOp::create(
                          b, loc, vectorType, bMatrix,
                          ValueRange{add(k0, k), column});
@@ -229,10 +231,14 @@ private:
     });
   }
 
-  /// Row `k` of the panel holding columns [column, column + width) of a B
-  /// laid out in panels.
-  Value panelRow(Value panels, Value column, Value k) {
-    Value panel = arith::DivUIOp::create(b, loc, column, constant(t.width));
+  /// The panel of a B laid out in panels that holds columns [column,
+  /// column + width).
+  Value panelOf(Value column) {
+    return arith::DivUIOp::create(b, loc, column, constant(t.width));
+  }
+
+  /// Row `k` of panel `panel` of a B laid out in panels.
+  Value panelRow(Value panels, Value panel, Value k) {
     return vector::LoadOp::create(b, loc, vectorType, panels,
                                   ValueRange{panel, k, constant(0)});
   }

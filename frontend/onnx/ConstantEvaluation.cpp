@@ -91,51 +91,46 @@ private:
     return std::nullopt;
   }
 
-  /// Whether a slicing op has static offsets and sizes and unit strides.
-  template <typename SliceOp>
-  static bool hasStaticUnitSlice(SliceOp op) {
-    return op.hasUnitStride() &&
-           !ShapedType::isDynamicShape(op.getStaticOffsets()) &&
-           !ShapedType::isDynamicShape(op.getStaticSizes());
-  }
-
-  std::optional<Elements> extractSlice(tensor::ExtractSliceOp slice) {
-    std::optional<Elements> source = evaluate(slice.getSource());
-    if (!source || !hasStaticUnitSlice(slice))
-      return std::nullopt;
-    // Rank-reducing slices drop unit dimensions: walk the unreduced sizes.
+  /// Row-major positions in a tensor of `shape` of the elements of a static,
+  /// unit-stride slice, in the slice's order (rank-reducing slices drop
+  /// unit dimensions: the unreduced sizes are walked); nothing otherwise.
+  static std::optional<SmallVector<int64_t>>
+  slicePositions(OffsetSizeAndStrideOpInterface slice, ArrayRef<int64_t> shape) {
     ArrayRef<int64_t> offsets = slice.getStaticOffsets();
     ArrayRef<int64_t> sizes = slice.getStaticSizes();
-    ArrayRef<int64_t> shape = slice.getSourceType().getShape();
+    if (!slice.hasUnitStride() || ShapedType::isDynamicShape(offsets) ||
+        ShapedType::isDynamicShape(sizes))
+      return std::nullopt;
     int64_t count = 1;
     for (int64_t size : sizes)
       count *= size;
-    Elements result;
-    SmallVector<int64_t> index;
+    SmallVector<int64_t> positions, index;
     for (int64_t n = 0; n < count; ++n) {
       delinearize(n, sizes, index);
       for (auto [i, offset] : llvm::zip(index, offsets))
         i += offset;
-      result.push_back((*source)[linearIndex(index, shape)]);
+      positions.push_back(linearIndex(index, shape));
     }
-    return result;
+    return positions;
+  }
+
+  std::optional<Elements> extractSlice(tensor::ExtractSliceOp slice) {
+    std::optional<Elements> source = evaluate(slice.getSource());
+    auto positions = slicePositions(slice, slice.getSourceType().getShape());
+    if (!source || !positions)
+      return std::nullopt;
+    return llvm::map_to_vector(*positions,
+                               [&](int64_t at) { return (*source)[at]; });
   }
 
   std::optional<Elements> insertSlice(tensor::InsertSliceOp insert) {
     std::optional<Elements> dest = evaluate(insert.getDest());
     std::optional<Elements> source = evaluate(insert.getSource());
-    if (!dest || !source || !hasStaticUnitSlice(insert))
+    auto positions = slicePositions(insert, insert.getDestType().getShape());
+    if (!dest || !source || !positions)
       return std::nullopt;
-    ArrayRef<int64_t> offsets = insert.getStaticOffsets();
-    ArrayRef<int64_t> sizes = insert.getStaticSizes();
-    ArrayRef<int64_t> shape = insert.getDestType().getShape();
-    SmallVector<int64_t> index;
-    for (auto [n, element] : llvm::enumerate(*source)) {
-      delinearize(n, sizes, index);
-      for (auto [i, offset] : llvm::zip(index, offsets))
-        i += offset;
-      (*dest)[linearIndex(index, shape)] = element;
-    }
+    for (auto [at, element] : llvm::zip(*positions, *source))
+      (*dest)[at] = element;
     return dest;
   }
 
